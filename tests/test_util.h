@@ -1,0 +1,37 @@
+// Helpers shared by the test suites: where the data is, temporary directories, running tools.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vrt::test {
+
+// Path of a file under ../shared/data (VRT_SHARED_DATA). Fails the test if the file is absent:
+// published data is part of the test contract, so a missing file is an error, not a skip.
+std::string shared_data(const std::string& relative);
+
+std::string source_dir();  // VRT_SOURCE_DIR
+std::string binary_dir();  // VRT_BINARY_DIR
+std::string python();      // VRT_PYTHON
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Runs a shell command, returns its exit status; stdout+stderr are captured into *output.
+int run_command(const std::string& command, std::string* output = nullptr);
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+}  // namespace vrt::test
