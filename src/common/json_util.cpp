@@ -68,7 +68,9 @@ std::int64_t ObjectReader::integer(const char* key, std::int64_t min, std::int64
   std::int64_t x = 0;
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(max)) fail(key, "value " + std::to_string(u) + " out of range");
+    if (u > static_cast<std::uint64_t>(max))
+      fail(key, "value " + std::to_string(u) + " outside [" + std::to_string(min) + ", " +
+                    std::to_string(max) + "]");
     x = static_cast<std::int64_t>(u);
   } else if (v.is_number_integer()) {
     x = v.get<std::int64_t>();

@@ -1,0 +1,40 @@
+// voxtral-rt: command-line entry point. Parses the subcommand, runs it, and turns library
+// errors into one clear line on stderr and a non-zero exit status.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "voxtral_rt/error.h"
+
+namespace {
+constexpr const char* kVersion = "0.1.0";
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"voxtral-rt: Voxtral Realtime speech-to-text on CPUs, from the original Mistral "
+               "checkpoint."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+  auto info = vrt::cli::add_info_command(app);
+  auto mel = vrt::cli::add_mel_command(app);
+  auto tok = vrt::cli::add_tokenize_commands(app);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    for (auto* sub : app.get_subcommands()) {
+      const std::string name = sub->get_name();
+      if (name == "info") return info();
+      if (name == "mel") return mel();
+      if (name == "tokenize" || name == "detokenize") return tok();
+    }
+    return 2;
+  } catch (const vrt::Error& e) {
+    std::fprintf(stderr, "voxtral-rt: error (%s): %s\n",
+                 std::string(vrt::status_name(e.status())).c_str(), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "voxtral-rt: error: %s\n", e.what());
+    return 1;
+  }
+}
