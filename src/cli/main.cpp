@@ -9,6 +9,7 @@
 
 namespace {
 constexpr const char* kVersion = "0.1.0";
+constexpr int kExitNotFound = 3;
 }
 
 int main(int argc, char** argv) {
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   } catch (const vrt::Error& e) {
     std::fprintf(stderr, "voxtral-rt: error (%s): %s\n",
                  std::string(vrt::status_name(e.status())).c_str(), e.what());
-    return 1;
+    // A missing model or file has its own status so scripts can offer to download.
+    return e.status() == vrt::Status::not_found ? kExitNotFound : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "voxtral-rt: error: %s\n", e.what());
     return 1;

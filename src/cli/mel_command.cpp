@@ -9,6 +9,7 @@
 #include "common/npy.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/checkpoint.h"
+#include "voxtral_rt/error.h"
 #include "voxtral_rt/mel.h"
 #include "voxtral_rt/model_path.h"
 #include "voxtral_rt/tokenizer.h"

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "voxtral_rt/checkpoint.h"
+#include "voxtral_rt/error.h"
 #include "voxtral_rt/model_path.h"
 #include "voxtral_rt/tokenizer.h"
 

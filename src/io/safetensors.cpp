@@ -174,7 +174,7 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const std::uint8_t> file,
     if (end > data_size)
       throw bad(source, where + ": data_offsets end " + std::to_string(end) +
                             " lies past the end of the data section (" + std::to_string(data_size) +
-                            " bytes)");
+                            " bytes): the file is truncated");
     // Kernels read elements in place from the mapping: each tensor must be aligned to its
     // element size in the file (the header is padded for exactly this).
     if ((h.data_start + begin) % static_cast<std::uint64_t>(st_dtype_size(t.dtype)) != 0)

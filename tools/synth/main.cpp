@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
       o.progress = [&](std::uint64_t done, std::uint64_t total) {
         const int pct = total ? static_cast<int>(done * 100 / total) : 100;
         if (pct != last_pct) {
-          std::fprintf(stderr, "\rwriting weights: %3d%% (%.2f / %.2f GB)", pct, done / 1e9, total / 1e9);
+          std::fprintf(stderr, "\rwriting weights: %3d%% (%.2f / %.2f GB)", pct,
+                       static_cast<double>(done) / 1e9, static_cast<double>(total) / 1e9);
           last_pct = pct;
         }
       };

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "common/file_util.h"
 #include "common/half.h"
 #include "tokenizer/tekken_writer.h"
