@@ -10,6 +10,7 @@
 // called from several threads at once.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,11 +64,10 @@ class Tokenizer {
   // to `text`. Throws Error(invalid_argument) if the regex engine gives up on the text.
   std::vector<int> encode(std::string_view text) const;
 
+  // Copies (and moves, which are copies) share the immutable table: there is no empty state.
   ~Tokenizer();
-  Tokenizer(const Tokenizer&);
-  Tokenizer& operator=(const Tokenizer&);
-  Tokenizer(Tokenizer&&) noexcept;
-  Tokenizer& operator=(Tokenizer&&) noexcept;
+  Tokenizer(const Tokenizer&) noexcept;
+  Tokenizer& operator=(const Tokenizer&) noexcept;
 
   struct Impl;
 

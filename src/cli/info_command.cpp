@@ -26,6 +26,19 @@ std::string thousands(std::int64_t v) {
   return r;
 }
 
+std::string human_bytes(std::uint64_t b) {
+  const char* units[] = {"bytes", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1000.0 && u < 4) {
+    v /= 1000.0;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, units[u]);
+  return buf;
+}
+
 int delay_tokens(const StreamingConfig& s) {
   return delay_tokens_for_ms(s.transcription_delay_ms, s.sampling_rate, s.hop_length,
                              s.samples_per_token());
@@ -79,7 +92,7 @@ void print_text(const CheckpointInfo& i) {
   std::printf("tensors          %zu (%s)\n", i.tensor_count, dt.c_str());
   std::printf("parameters       %s (the config's tensor set: %s)\n", thousands(i.parameter_count).c_str(),
               thousands(i.expected_parameter_count).c_str());
-  std::printf("weights          %.2f GB of tensor data, file %s bytes\n", static_cast<double>(i.data_bytes) / 1e9,
+  std::printf("weights          %s of tensor data, file %s bytes\n", human_bytes(i.data_bytes).c_str(),
               thousands(static_cast<std::int64_t>(i.file_bytes)).c_str());
   std::printf("tokenizer        tekken %s, %d ids (%d special)\n", i.tokenizer_version.c_str(),
               i.tokenizer_vocab_size, i.tokenizer_special_tokens);

@@ -1,38 +1,87 @@
 #include "common/json_util.h"
 
 #include <cmath>
-#include <set>
 #include <vector>
 
 namespace vrt::json {
 
+namespace {
+
+// Builds the DOM through nlohmann's SAX interface: as fast as the plain parser (the callback
+// parser is ~80x slower on large files), and the only place to see duplicate keys.
+class StrictDomBuilder {
+ public:
+  using json = nlohmann::json;
+  StrictDomBuilder(json& root, const std::string& source, Status status, int max_depth)
+      : root_(root), source_(source), status_(status), max_depth_(max_depth) {}
+
+  bool null() { return value(nullptr); }
+  bool boolean(bool v) { return value(v); }
+  bool number_integer(json::number_integer_t v) { return value(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return value(v); }
+  bool number_float(json::number_float_t v, const json::string_t&) { return value(v); }
+  bool string(json::string_t& v) { return value(std::move(v)); }
+  bool binary(json::binary_t&) { throw Error(status_, source_ + ": binary values are not JSON"); }
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool start_array(std::size_t) { return open(json::array()); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t& k) {
+    json& obj = *stack_.back();
+    if (obj.contains(k)) throw Error(status_, source_ + ": duplicate key \"" + k + "\"");
+    slot_ = &obj[k];
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    throw Error(status_, source_ + ": invalid JSON: " + e.what());
+  }
+
+ private:
+  json* place(json&& v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    *slot_ = std::move(v);
+    return slot_;
+  }
+  bool value(json&& v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(json&& v) {
+    if (static_cast<int>(stack_.size()) >= max_depth_)
+      throw Error(status_, source_ + ": nesting deeper than " + std::to_string(max_depth_));
+    stack_.push_back(place(std::move(v)));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  json& root_;
+  const std::string& source_;
+  Status status_;
+  int max_depth_;
+  std::vector<json*> stack_;
+  json* slot_ = nullptr;
+};
+
+}  // namespace
+
 nlohmann::json parse_strict(std::string_view text, const std::string& source, Status status,
                             ParseLimits limits) {
-  std::vector<std::set<std::string>> keys;  // one set per open object
-  std::string error;
-  auto cb = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (depth > limits.max_depth) {
-      error = "nesting deeper than " + std::to_string(limits.max_depth);
-      throw Error(status, source + ": " + error);
-    }
-    if (event == E::object_start) {
-      keys.emplace_back();
-    } else if (event == E::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (event == E::key && !keys.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(k).second)
-        throw Error(status, source + ": duplicate key \"" + k + "\"");
-    }
-    return true;
-  };
-  try {
-    return nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true,
-                                 /*ignore_comments=*/false);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(status, source + ": invalid JSON: " + e.what());
-  }
+  nlohmann::json root;
+  StrictDomBuilder builder(root, source, status, limits.max_depth);
+  nlohmann::json::sax_parse(text.begin(), text.end(), &builder, nlohmann::json::input_format_t::json,
+                            /*strict=*/true, /*ignore_comments=*/false);
+  return root;
 }
 
 ObjectReader::ObjectReader(const nlohmann::json& obj, std::string where, Status status)

@@ -3,6 +3,10 @@
 // The tekken pattern needs Unicode properties and a negative look-ahead, which std::regex and
 // RE2 cannot do; PCRE2 in UTF + UCP mode can, and its JIT makes the split cheap. The compiled
 // pattern is immutable, so one Pretokenizer serves every thread.
+//
+// Known difference from tiktoken (Rust regex, \s = Unicode White_Space): PCRE2's UCP \s also
+// matches U+180E MONGOLIAN VOWEL SEPARATOR, so text containing it may split differently. No
+// transcript or test vector contains it.
 #pragma once
 
 #include <functional>

@@ -141,6 +141,9 @@ void write_checkpoint(const std::string& directory, const SynthOptions& o) {
   if (!o.tekken_path.empty()) {
     std::filesystem::copy_file(o.tekken_path, path(kTokenizerFileName),
                                std::filesystem::copy_options::overwrite_existing);
+    // The source may be read-only (shared data); the checkpoint's copy must stay editable.
+    std::filesystem::permissions(path(kTokenizerFileName), std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
   } else {
     StreamingConfig s;
     s.sampling_rate = config.encoder.audio.sampling_rate;
