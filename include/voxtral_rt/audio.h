@@ -4,7 +4,9 @@
 //
 // Audio is untrusted input (docs: hardening.md §2). Every entry point validates before it
 // allocates, enforces AudioLimits, reports failures as vrt::Error (bad_audio for audio that cannot
-// be decoded or breaks a limit, not_found for a missing file) and never aborts or prints.
+// be decoded or breaks a limit, not_found for a missing file) and never aborts or writes to
+// stdout. (libmpg123, which libsndfile uses for MP3, prints diagnostics about broken MP3 frames
+// to stderr; libsndfile offers no way to silence it.)
 // Samples come out mono (the mean of the source channels), with NaN/Inf replaced by 0; finite
 // values are kept as they are, even outside [-1, 1].
 #pragma once
@@ -25,7 +27,8 @@ struct AudioLimits {
   // Largest encoded file read into memory.
   std::uint64_t max_file_bytes = std::uint64_t{4} << 30;
   // Longest audio accepted. Checked against the declared length after opening and again while
-  // decoding, so a decompression bomb or a lying header stops within one block past the cap.
+  // decoding, so a decompression bomb or a lying header stops at the first decoded block
+  // (16384 frames) that crosses the cap.
   double max_duration_s = 4.0 * 3600.0;
   // Accepted source sample rates, inclusive (hardening.md §2: 8-192 kHz).
   int min_sample_rate_hz = 8000;
@@ -51,7 +54,9 @@ struct AudioBuffer {
 // Decodes a whole audio file at its own sample rate. The magic bytes are checked first; only the
 // formats above are opened, through libsndfile reading from the in-memory copy (never the path).
 // A WAV whose data chunk declares more bytes than the file holds decodes the whole frames that
-// are present (as libsndfile and ffmpeg do); a file cut inside its header is an error.
+// are present (as libsndfile and ffmpeg do); so does a data size of 0 followed by samples (a
+// header written to a pipe, then saved). A file cut inside its header is an error; a complete
+// header with no samples gives an empty buffer.
 AudioBuffer decode_audio_file(const std::string& path, const AudioLimits& limits = {});
 
 // The same over bytes already in memory; `name` only labels error messages.
@@ -152,6 +157,7 @@ class PcmStreamReader {
   // Bytes of an incomplete frame at the end of the stream, which were dropped (0 normally).
   std::size_t trailing_bytes_dropped() const { return trailing_bytes_dropped_; }
   std::uint64_t bytes_read() const { return bytes_read_; }
+  int input_sample_rate_hz() const { return sample_rate_hz_; }
 
  private:
   bool fill_block();  // one read(); false at EOF
@@ -172,9 +178,9 @@ class PcmStreamReader {
 // Incremental RIFF/WAVE parser for a non-seekable stream (a pipe from ffmpeg or arecord), where
 // libsndfile cannot be used. Accepts integer PCM 8 (unsigned)/16/24/32-bit and IEEE float 32/64,
 // plain or WAVE_FORMAT_EXTENSIBLE; fmt fields are checked strictly (channels, rate within the
-// limits, block_align == channels * bytes per sample). A data size of 0 or 0xFFFFFFFF (and an
-// RF64 data chunk) means "until EOF"; otherwise samples stop at the declared size and the rest
-// is ignored. Chunks before the data chunk are skipped, at most 1 MiB of them in all.
+// limits, block_align == channels * bytes per sample). A data size of 0 or 0xFFFFFFFF means
+// "until EOF" (RF64 takes the size from its ds64 chunk when that holds one); otherwise samples
+// stop at the declared size and the rest is ignored. Chunks before the data chunk are skipped, at most 1 MiB of them in all.
 class WavStreamParser {
  public:
   explicit WavStreamParser(const AudioLimits& limits = {});
@@ -193,26 +199,30 @@ class WavStreamParser {
   std::uint64_t frames_decoded() const { return frames_decoded_; }
 
  private:
-  enum class State { riff, chunk_header, fmt_body, skip, data, done };
-  void parse_riff(std::vector<float>& out);
+  enum class State { riff, chunk_header, body, skip, data, done, failed };
+  void step(std::span<const std::uint8_t> bytes, std::vector<float>& out);
+  void on_riff();
   void on_chunk_header();
-  void on_fmt_body();
+  void on_body();
   void consume_data(std::span<const std::uint8_t> bytes, std::vector<float>& out);
 
   AudioLimits limits_;
   State state_ = State::riff;
-  std::vector<std::uint8_t> buf_;  // header bytes not yet parsed (bounded)
+  std::vector<std::uint8_t> buf_;  // header bytes not yet parsed (at most one 'fmt ' chunk)
+  std::uint64_t offset_ = 0;       // stream bytes consumed, for messages
   bool rf64_ = false;
   bool fmt_seen_ = false;
-  std::uint32_t chunk_id_ = 0;
-  std::uint64_t chunk_left_ = 0;     // bytes of the current skipped/fmt chunk still to come
+  bool pad_pending_ = false;         // an odd-sized chunk may be followed by a pad byte
+  std::uint32_t body_id_ = 0;        // the buffered chunk: 'fmt ' or RF64's 'ds64'
+  std::uint32_t chunk_size_ = 0;     // size of the buffered chunk
+  std::uint64_t ds64_data_size_ = 0;  // RF64's real data size, 0 if unknown
+  std::uint64_t chunk_left_ = 0;     // bytes of the current skipped/'fmt ' chunk still to come
   std::uint64_t skipped_bytes_ = 0;  // metadata skipped before the data chunk
   bool data_unbounded_ = false;
   std::uint64_t data_left_ = 0;  // when bounded
   int sample_rate_ = 0;
   int channels_ = 0;
-  int bits_ = 0;
-  bool is_float_ = false;
+  int sample_type_ = 0;  // an audio::SampleType (internal header)
   std::size_t frame_bytes_ = 0;
   std::string format_;
   std::vector<std::uint8_t> partial_;  // an incomplete frame carried between pushes

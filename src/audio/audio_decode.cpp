@@ -2,8 +2,9 @@
 // in-memory buffer, a format allow-list and a read loop that enforces the duration cap.
 //
 // Why this shape (hardening.md §2): libsndfile's CVEs sit in ADPCM codecs, chunk parsers and
-// Ogg, so only the magic numbers of the formats we need reach it at all, WAV headers are vetted
-// first by our own parser (which refuses ADPCM by format tag), libsndfile reads through
+// Ogg, so only the magic numbers of the formats we need reach it at all (including what hides
+// behind an ID3 tag), WAV headers are vetted first by our own parser (which refuses ADPCM by
+// format tag, before libsndfile's codec init runs), libsndfile reads through
 // sf_open_virtual from memory with clamped seeks (as its OSS-Fuzz harness does) instead of from
 // the path, and the decoded result is re-checked against the allow-list, the channel and
 // sample-rate bounds, and the duration cap block by block.
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -70,6 +72,38 @@ bool is_mpeg_audio_frame(std::span<const std::uint8_t> b) {
   return version != 1 && layer != 0 && bitrate != 15 && rate != 3;
 }
 
+Container sniff(std::span<const std::uint8_t> b, const std::string& name);
+
+// libsndfile skips any number of leading ID3v2 tags and then guesses the format again, so an ID3
+// tag could smuggle in any format it reads (an ADPCM WAV, say) past the magic check. Skip the
+// tags the same way (size = 4 x 7 bits, +10 for a footer) and allow only MP3 or FLAC behind them.
+Container sniff_after_id3(std::span<const std::uint8_t> b, const std::string& name) {
+  std::size_t off = 0;
+  for (int tags = 0; starts_with(b, off, "ID3"); ++tags) {
+    if (tags == 16) fail(name, "more than 16 ID3 tags");
+    if (b.size() - off < 10) fail(name, "file cut inside its ID3 tag");
+    const std::uint8_t* h = b.data() + off;
+    const std::size_t size = (std::size_t{h[6] & 0x7Fu} << 21) | (std::size_t{h[7] & 0x7Fu} << 14) |
+                             (std::size_t{h[8] & 0x7Fu} << 7) | std::size_t{h[9] & 0x7Fu};
+    const std::size_t total = 10 + size + ((h[5] & 0x10) != 0 ? 10 : 0);
+    if (total > b.size() - off) fail(name, "ID3 tag of " + std::to_string(total) +
+                                               " bytes runs past the end of the file");
+    off += total;
+  }
+  const std::span<const std::uint8_t> rest = b.subspan(off);
+  if (starts_with(rest, 0, "fLaC")) return Container::flac;
+  // MP3 writers may pad between the tag and the first frame; mpg123 resyncs over zeros.
+  std::size_t frame = 0;
+  while (frame < rest.size() && frame < 4096 && rest[frame] == 0) ++frame;
+  if (is_mpeg_audio_frame(rest.subspan(frame))) return Container::mpeg;
+  if (rest.size() >= 4) {
+    const Container inner = sniff(rest, name);  // names what it is (and fails if unknown)
+    fail(name, std::string("ID3 tag followed by ") + container_name(inner) +
+                   " data (only MP3 or FLAC may follow an ID3 tag)");
+  }
+  fail(name, "ID3 tag with no audio after it");
+}
+
 Container sniff(std::span<const std::uint8_t> b, const std::string& name) {
   if (b.size() < 4) {
     fail(name, "file of " + std::to_string(b.size()) + " bytes is too short to be audio");
@@ -84,7 +118,8 @@ Container sniff(std::span<const std::uint8_t> b, const std::string& name) {
   }
   if (starts_with(b, 0, "fLaC")) return Container::flac;
   if (starts_with(b, 0, "OggS")) return Container::ogg;
-  if (starts_with(b, 0, "ID3") || is_mpeg_audio_frame(b)) return Container::mpeg;
+  if (starts_with(b, 0, "ID3")) return sniff_after_id3(b, name);
+  if (is_mpeg_audio_frame(b)) return Container::mpeg;
 
   // Name formats libsndfile (or a user) might expect to work, to make the refusal clear.
   const char* known = nullptr;
@@ -103,10 +138,15 @@ Container sniff(std::span<const std::uint8_t> b, const std::string& name) {
 
 // libsndfile's virtual I/O over a read-only buffer. Every seek is clamped to [0, size], so no
 // header field can send a read outside the buffer.
+// An optional 4-byte overlay rewrites one header field on the fly (a WAV data size of 0 left by a
+// pipe writer becomes 0xFFFFFFFF, which libsndfile reads as "to the end of the file") without
+// copying the file.
 struct MemoryReader {
   const std::uint8_t* data;
   sf_count_t size;
   sf_count_t pos;
+  sf_count_t overlay_at = -1;
+  std::uint8_t overlay[4] = {};
 };
 
 sf_count_t vio_get_filelen(void* user) { return static_cast<MemoryReader*>(user)->size; }
@@ -133,7 +173,12 @@ sf_count_t vio_read(void* ptr, sf_count_t count, void* user) {
   if (count <= 0) return 0;
   const sf_count_t n = std::min(count, r->size - r->pos);
   if (n <= 0) return 0;
-  std::memcpy(ptr, r->data + r->pos, static_cast<std::size_t>(n));
+  auto* dst = static_cast<std::uint8_t*>(ptr);
+  std::memcpy(dst, r->data + r->pos, static_cast<std::size_t>(n));
+  for (sf_count_t i = 0; r->overlay_at >= 0 && i < 4; ++i) {
+    const sf_count_t at = r->overlay_at + i;
+    if (at >= r->pos && at < r->pos + n) dst[at - r->pos] = r->overlay[i];
+  }
   r->pos += n;
   return n;
 }
@@ -177,10 +222,10 @@ const char* sub_name(int sub) {
 }
 
 // libsndfile's own description of a (sub)format it opened but we refuse.
-std::string describe_sf_format(int format, int command) {
+std::string describe_sf_format(int format) {
   SF_FORMAT_INFO info{};
   info.format = format;
-  if (sf_command(nullptr, command, &info, sizeof info) == 0 && info.name != nullptr) {
+  if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof info) == 0 && info.name != nullptr) {
     return info.name;
   }
   char buf[32];
@@ -244,11 +289,16 @@ AudioBuffer decode_audio_memory(std::span<const std::uint8_t> bytes, const std::
                    std::to_string(limits.max_file_bytes));
   }
   const Container container = sniff(bytes, name);
+  MemoryReader reader{bytes.data(), static_cast<sf_count_t>(bytes.size()), 0};
   if (container == Container::wav || container == Container::rf64) {
-    audio::prescan_riff(bytes, limits, name);  // throws on ADPCM, bad fields, cut headers
+    // Throws on ADPCM and other codecs, bad fields and headers cut short.
+    const audio::WavLayout layout = audio::prescan_riff(bytes, limits, name);
+    if (layout.data_size_unknown) {
+      reader.overlay_at = static_cast<sf_count_t>(layout.data_size_offset);
+      std::memset(reader.overlay, 0xFF, sizeof reader.overlay);
+    }
   }
 
-  MemoryReader reader{bytes.data(), static_cast<sf_count_t>(bytes.size()), 0};
   SF_VIRTUAL_IO vio{vio_get_filelen, vio_seek, vio_read, vio_write, vio_tell};
   SF_INFO info{};
   std::unique_ptr<SNDFILE, SfCloser> sf(sf_open_virtual(&vio, SFM_READ, &info, &reader));
@@ -260,8 +310,8 @@ AudioBuffer decode_audio_memory(std::span<const std::uint8_t> bytes, const std::
   const int major = info.format & SF_FORMAT_TYPEMASK;
   const int sub = info.format & SF_FORMAT_SUBMASK;
   if (!allowed(container, major, sub)) {
-    fail(name, "unsupported audio encoding: " + describe_sf_format(major, SFC_GET_FORMAT_MAJOR) +
-                   ", " + describe_sf_format(sub, SFC_GET_FORMAT_SUBTYPE) +
+    fail(name, "unsupported audio encoding: " + describe_sf_format(major) + ", " +
+                   describe_sf_format(sub) +
                    " (accepted: WAV/RF64 PCM 8-32 bit or float, FLAC, Ogg Vorbis/Opus, MP3)");
   }
   if (info.channels < 1) fail(name, "audio declares " + std::to_string(info.channels) + " channels");

@@ -40,6 +40,24 @@ std::string tag_name(std::uint16_t tag) {
 
 bool is_letter(std::uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 
+// Whether bytes are exactly a sequence of chunks with letter ids and sizes that fit, as after a
+// genuinely empty data chunk; PCM samples almost never look like that.
+bool is_chunk_chain(std::span<const std::uint8_t> b) {
+  std::size_t pos = 0;
+  while (pos < b.size()) {
+    if (b.size() - pos < 8) return false;
+    for (int i = 0; i < 4; ++i) {
+      const std::uint8_t c = b[pos + i];
+      if (!is_letter(c) && !(c >= '0' && c <= '9') && c != ' ') return false;
+    }
+    const std::uint64_t n = load_u32le(b.data() + pos + 4);
+    if (n > b.size() - pos - 8) return false;
+    pos += 8 + static_cast<std::size_t>(n);
+    if ((n & 1) != 0 && pos < b.size()) ++pos;
+  }
+  return true;
+}
+
 [[noreturn]] void fail(const std::string& name, const std::string& what) {
   throw Error(Status::bad_audio, "'" + name + "': " + what);
 }
@@ -132,8 +150,8 @@ WavFmt parse_wav_fmt(std::span<const std::uint8_t> body, const AudioLimits& limi
   return f;
 }
 
-WavFmt prescan_riff(std::span<const std::uint8_t> file, const AudioLimits& limits,
-                    const std::string& name) {
+WavLayout prescan_riff(std::span<const std::uint8_t> file, const AudioLimits& limits,
+                       const std::string& name) {
   if (file.size() < 12) fail(name, "WAV file cut inside its 12-byte RIFF header");
   const std::uint8_t* p = file.data();
   const std::size_t size = file.size();
@@ -153,7 +171,13 @@ WavFmt prescan_riff(std::span<const std::uint8_t> file, const AudioLimits& limit
     const std::uint64_t left = size - body;
     if (id == fourcc("data")) {
       if (!have_fmt) fail(name, "WAV 'data' chunk comes before any 'fmt ' chunk");
-      return fmt;
+      WavLayout layout;
+      layout.fmt = fmt;
+      layout.data_size_offset = pos + 4;
+      layout.data_size = static_cast<std::uint32_t>(chunk_size);
+      layout.data_size_unknown = chunk_size == 0 && body < size && p[1] == 'I' &&
+                                 !is_chunk_chain(file.subspan(body));
+      return layout;
     }
     if (chunk_size > left) {
       fail(name, "WAV chunk '" + fourcc_text(p + pos) + "' at byte " + std::to_string(pos) +
@@ -168,13 +192,10 @@ WavFmt prescan_riff(std::span<const std::uint8_t> file, const AudioLimits& limit
       fmt = parse_wav_fmt(file.subspan(body, static_cast<std::size_t>(chunk_size)), limits, name);
       have_fmt = true;
     }
+    // Chunks are padded to even sizes. libsndfile requires the pad byte, so the gate does too.
     std::size_t next = body + static_cast<std::size_t>(chunk_size);
-    // Chunks are padded to even sizes, but some writers forget; take the pad byte only when the
-    // next id is not already at the unpadded position.
-    if ((chunk_size & 1) != 0 && next < size) {
-      const bool unpadded_ok = size - next >= 4 && is_letter(p[next]);
-      if (!unpadded_ok) ++next;
-    }
+    if ((chunk_size & 1) != 0) ++next;
+    if (next > size) next = size;
     pos = next;
   }
 }

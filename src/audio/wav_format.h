@@ -48,11 +48,20 @@ inline constexpr std::uint32_t kMaxFmtChunkBytes = 1024;
 WavFmt parse_wav_fmt(std::span<const std::uint8_t> body, const AudioLimits& limits,
                      const std::string& name);
 
+struct WavLayout {
+  WavFmt fmt;
+  std::size_t data_size_offset = 0;  // where the data chunk's 32-bit size field sits
+  std::uint32_t data_size = 0;       // as declared
+  // True when the declared size is 0 but what follows is not a chain of well-formed chunks, i.e.
+  // a header written to a pipe (size unknown then) and the samples after it.
+  bool data_size_unknown = false;
+};
+
 // Walks a complete in-memory RIFF/RF64 file from its 12-byte preamble to the 'data' chunk header
-// and returns the validated format. Throws bad_audio when the file ends inside the header (before
-// a 'data' chunk), when 'fmt ' is missing or invalid, or when a chunk before 'data' overruns the
-// file. The data chunk itself may be shorter than declared.
-WavFmt prescan_riff(std::span<const std::uint8_t> file, const AudioLimits& limits,
-                    const std::string& name);
+// and returns the validated format and where the data is. Throws bad_audio when the file ends
+// inside the header (before a 'data' chunk), when 'fmt ' is missing or invalid, or when a chunk
+// before 'data' overruns the file. The data chunk itself may be shorter than declared.
+WavLayout prescan_riff(std::span<const std::uint8_t> file, const AudioLimits& limits,
+                       const std::string& name);
 
 }  // namespace vrt::audio
