@@ -26,7 +26,14 @@ for f in params.json tekken.json consolidated.safetensors; do
   if ! curl -L --fail --retry 3 --connect-timeout 20 -C - --progress-bar "${auth[@]}" \
         -o "$dest/$f.part" "$endpoint/$repo/resolve/main/$f"; then
     echo "download-model: could not download $f from $endpoint (no network, no access, or the" >&2
-    echo "  repo id is wrong). Re-run to resume; a partial file is kept as $dest/$f.part." >&2
+    echo "  repo id is wrong)." >&2
+    if [[ -s "$dest/$f.part" ]]; then
+      echo "  Re-run to resume; the partial file is kept as $dest/$f.part." >&2
+    else
+      rm -f "$dest/$f.part"
+      rmdir "$dest" 2>/dev/null || true
+    fi
+    echo "  Or copy consolidated.safetensors, params.json and tekken.json into a directory and pass it as MODEL." >&2
     exit 1
   fi
   mv "$dest/$f.part" "$dest/$f"

@@ -25,5 +25,7 @@ fi
 
 BUILD_DIR="${1:-build}"
 shift || true
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" "$@" >&2
+generator=(-G Ninja)
+[[ -f "$BUILD_DIR/CMakeCache.txt" ]] && generator=()  # keep whatever generator configured it
+cmake -S . -B "$BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" "$@" >&2
 cmake --build "$BUILD_DIR" -j"$(nproc)" >&2
