@@ -21,16 +21,16 @@ std::string env_or(const char* name, const char* fallback) {
 }  // namespace
 
 std::string shared_data(const std::string& relative) {
-  const std::string p = env_or("VRT_SHARED_DATA", "../shared/data") + "/" + relative;
+  const std::string p = env_or("VRT_SHARED_DATA", VRT_DEFAULT_SHARED_DATA) + "/" + relative;
   if (!std::filesystem::exists(p)) {
     ADD_FAILURE() << "published test data missing: " << p;
   }
   return p;
 }
 
-std::string source_dir() { return env_or("VRT_SOURCE_DIR", "."); }
-std::string binary_dir() { return env_or("VRT_BINARY_DIR", "build"); }
-std::string python() { return env_or("VRT_PYTHON", "/usr/bin/python3"); }
+std::string source_dir() { return env_or("VRT_SOURCE_DIR", VRT_DEFAULT_SOURCE_DIR); }
+std::string binary_dir() { return env_or("VRT_BINARY_DIR", VRT_DEFAULT_BINARY_DIR); }
+std::string python() { return env_or("VRT_PYTHON", VRT_DEFAULT_PYTHON); }
 
 TempDir::TempDir() {
   std::random_device rd;

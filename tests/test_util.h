@@ -6,7 +6,7 @@
 
 namespace vrt::test {
 
-// Path of a file under ../shared/data (VRT_SHARED_DATA). Fails the test if the file is absent:
+// Path of a file under ../shared/data (VRT_SHARED_DATA; the build's default is compiled in). Fails the test if the file is absent:
 // published data is part of the test contract, so a missing file is an error, not a skip.
 std::string shared_data(const std::string& relative);
 

@@ -81,8 +81,10 @@ class LogMel {
 
 // Incremental log-mel whose output, concatenated over any chunking of the input, equals
 // LogMel::compute on the whole input (transposed) bit for bit. Frame m is emitted by feed()
-// as soon as samples [0, hop m + n_fft/2) are known (and at least n_fft/2 + 1 samples, for the
-// left-edge reflection); the frames whose window crosses the end of the input are emitted by
+// as soon as samples [0, hop m + n_fft/2) are known (160 m + 200 for the real model), at least
+// n_fft/2 + 1 samples are in (left-edge reflection), and hop (m + 1) samples are in (only
+// binding when hop > n_fft/2: frame floor(L/hop) is dropped); frames whose window crosses the
+// end of the input are emitted by
 // finish(), which applies the same right-edge reflection as the offline transform.
 // Memory stays bounded: only the samples from the start of the next frame's window are kept.
 class StreamingLogMel {
@@ -103,10 +105,12 @@ class StreamingLogMel {
   std::int64_t frames_emitted() const { return frames_emitted_; }
   std::int64_t samples_received() const { return received_; }
   bool finished() const { return finished_; }
+  std::size_t buffered_samples() const { return buf_.size(); }  // for memory-bound checks
   const LogMel& log_mel() const { return mel_; }
 
  private:
-  std::int64_t emit_ready(std::vector<float>& out, std::int64_t total, std::int64_t last_frame);
+  std::int64_t ready_end(std::int64_t received) const;  // frames final before the end is known
+  std::int64_t emit(std::vector<float>& out, std::int64_t total, std::int64_t end);
   void trim();
 
   LogMel mel_;

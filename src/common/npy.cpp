@@ -115,7 +115,7 @@ Array<float> read_f32(const std::string& path) {
       a.data[i] = static_cast<float>(d);
     }
   } else {
-    std::memcpy(a.data.data(), bytes.data() + data_start, count * 4);
+    if (count > 0) std::memcpy(a.data.data(), bytes.data() + data_start, count * 4);
   }
   return a;
 }
