@@ -1,0 +1,137 @@
+// The voxtral-rt program end to end: info, mel, tokenize/detokenize, --help and error exits.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/npy.h"
+#include "test_util.h"
+
+namespace vrt {
+namespace {
+
+std::string bin(const char* name) { return test::binary_dir() + "/bin/" + name; }
+std::string tekken() {
+  return test::shared_data("tokenizer/tekken_voxtral_mini_4b_realtime_2602.vocab130072.json");
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    std::string out;
+    ASSERT_EQ(test::run_command(bin("voxtral-rt-synth") + " -q --config tiny --vocab-ranks 400 -o " +
+                                    dir_->file("tiny"), &out), 0) << out;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string model() { return dir_->file("tiny"); }
+  static test::TempDir* dir_;
+};
+test::TempDir* CliTest::dir_ = nullptr;
+
+TEST_F(CliTest, InfoText) {
+  std::string out;
+  ASSERT_EQ(test::run_command(bin("voxtral-rt") + " info -m " + model(), &out), 0) << out;
+  // Tiny preset: 2+2 layers of width 64 (tools/synth), vocabulary 400 + 1000 specials.
+  EXPECT_NE(out.find("decoder          2 layers, dim 64"), std::string::npos) << out;
+  EXPECT_NE(out.find("vocab 1400"), std::string::npos) << out;
+  EXPECT_NE(out.find("delay 480 ms (6 tokens)"), std::string::npos) << out;
+  EXPECT_NE(out.find("unexpected       none"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, InfoJson) {
+  std::string out;
+  ASSERT_EQ(test::run_command(bin("voxtral-rt") + " info --json -m " + model() + " 2>/dev/null", &out), 0);
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["params"]["dim"], 64);
+  EXPECT_EQ(j["tokenizer"]["vocab_size"], 1400);
+  EXPECT_EQ(j["tokenizer"]["version"], "v7");
+  EXPECT_EQ(j["audio"]["delay_tokens"], 6);
+  EXPECT_EQ(j["audio"]["streaming_n_left_pad_tokens"], 32);
+  EXPECT_EQ(j["parameter_count"], j["expected_parameter_count"]);
+  EXPECT_EQ(j["dtypes"]["BF16"], j["tensor_count"]);
+  EXPECT_EQ(j["data_bytes"].get<std::int64_t>(), 2 * j["parameter_count"].get<std::int64_t>());
+}
+
+TEST_F(CliTest, MissingModelExitsWithNotFoundAndAHint) {
+  std::string out;
+  EXPECT_EQ(test::run_command("HF_HUB_CACHE=" + dir_->path() + " VRT_MODELS_DIR=" + dir_->path() + " " +
+                                  bin("voxtral-rt") + " info -m someorg/nomodel", &out), 3);
+  EXPECT_NE(out.find("scripts/download-model.sh someorg/nomodel"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, CorruptCheckpointExitsWithAClearError) {
+  test::TempDir d;
+  std::string out;
+  ASSERT_EQ(test::run_command("cp -r " + model() + "/. " + d.path(), &out), 0) << out;
+  test::write_text(d.file("params.json"), "{\"dim\": ");
+  EXPECT_EQ(test::run_command(bin("voxtral-rt") + " info -m " + d.path(), &out), 1);
+  EXPECT_NE(out.find("voxtral-rt: error (bad_checkpoint)"), std::string::npos) << out;
+  EXPECT_NE(out.find("params.json"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, MelMatchesTheNumpyReference) {
+  // The CLI's padded mel of a real clip against tests/reference/mel_ref.py on the same samples
+  // (the WAV is 16-bit mono 16 kHz: the reference reads the samples the decoder produced).
+  test::TempDir d;
+  const std::string wav = test::shared_data("audio/librispeech_dev-clean_8297-275156-0000.wav");
+  std::string out;
+  ASSERT_EQ(test::run_command(bin("voxtral-rt") + " mel " + wav + " -o " + d.file("cli.npy") + " --delay-ms 480", &out), 0) << out;
+  ASSERT_EQ(test::run_command(bin("voxtral-rt") + " mel " + wav + " --no-pad -o " + d.file("raw.npy"), &out), 0) << out;
+  const auto cli = npy::read_f32(d.file("cli.npy"));
+  ASSERT_EQ(cli.shape.size(), 2u);
+  EXPECT_EQ(cli.shape[0], 128);
+  // 3.58 s clip: 57,280 samples -> ceil(57280/1280) = 45 tokens (its golden stream has 45 + 11 = 56
+  // generated tokens, SOURCES.md note 3); + 32 left + 17 right = 94 tokens.
+  EXPECT_EQ(cli.shape[1], 94 * 8);
+  // The reference needs the samples: recover them exactly from the int16 WAV via python.
+  const std::string script =
+      "import numpy as np, sys, wave\n"
+      "w = wave.open(sys.argv[1]); x = np.frombuffer(w.readframes(w.getnframes()), '<i2').astype(np.float32) / 32768\n"
+      "np.save(sys.argv[2], x)\n";
+  test::write_text(d.file("read.py"), script);
+  ASSERT_EQ(test::run_command(test::python() + " " + d.file("read.py") + " " + wav + " " + d.file("pcm.npy"), &out), 0) << out;
+  ASSERT_EQ(test::run_command(test::python() + " " + test::source_dir() + "/tests/reference/mel_ref.py " +
+                                  d.file("pcm.npy") + " " + d.file("ref.npy") + " --pad-delay-ms 480", &out), 0) << out;
+  const auto ref = npy::read_f32(d.file("ref.npy"));
+  ASSERT_EQ(ref.shape, cli.shape);
+  float max_diff = 0;
+  for (std::size_t i = 0; i < ref.data.size(); ++i) max_diff = std::max(max_diff, std::abs(ref.data[i] - cli.data[i]));
+  EXPECT_LT(max_diff, 1e-4f);
+  const auto raw = npy::read_f32(d.file("raw.npy"));
+  EXPECT_EQ(raw.shape[1], 57280 / 160);
+}
+
+TEST_F(CliTest, MelRejectsBrokenAudio) {
+  test::TempDir d;
+  test::write_text(d.file("bad.wav"), "RIFF\x10\0\0\0WAVEjunk");
+  std::string out;
+  EXPECT_EQ(test::run_command(bin("voxtral-rt") + " mel " + d.file("bad.wav") + " -o " + d.file("o.npy"), &out), 1);
+  EXPECT_NE(out.find("error (bad_audio)"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command(bin("voxtral-rt") + " mel /no/such.wav -o " + d.file("o.npy"), &out), 3);
+}
+
+TEST_F(CliTest, TokenizeAndDetokenizeWithTheRealVocabulary) {
+  // Published mistral-common vector: "Transcribe this audio." -> 6881 13089 1593 16023 1046.
+  std::string out;
+  ASSERT_EQ(test::run_command(bin("voxtral-rt") + " tokenize --tekken " + tekken() + " Transcribe this audio.", &out), 0) << out;
+  EXPECT_EQ(out, "6881 13089 1593 16023 1046\n");
+  ASSERT_EQ(test::run_command("echo 1 32 6881 13089 1593 16023 1046 2 | " + bin("voxtral-rt") +
+                                  " detokenize --tekken " + tekken(), &out), 0) << out;
+  EXPECT_EQ(out, "Transcribe this audio.\n");
+  EXPECT_EQ(test::run_command(bin("voxtral-rt") + " detokenize --tekken " + tekken() + " 999999", &out), 1);
+  EXPECT_NE(out.find("999999"), std::string::npos) << out;
+}
+
+TEST_F(CliTest, HelpEverywhere) {
+  for (const char* sub : {"", " info", " mel", " tokenize", " detokenize"}) {
+    std::string out;
+    EXPECT_EQ(test::run_command(bin("voxtral-rt") + sub + " --help", &out), 0) << sub;
+    EXPECT_NE(out.find("Usage"), std::string::npos) << sub << ": " << out;
+  }
+  std::string out;
+  EXPECT_EQ(test::run_command(bin("voxtral-rt-synth") + " --help", &out), 0);
+  EXPECT_NE(test::run_command(bin("voxtral-rt") + " frobnicate", &out), 0);
+}
+
+}  // namespace
+}  // namespace vrt
