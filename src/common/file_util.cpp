@@ -19,10 +19,8 @@ namespace {
               what + " '" + path + "': " + std::strerror(e));
 }
 
-}  // namespace
-
-std::string read_file_capped(const std::string& path, std::uint64_t max_bytes,
-                             Status too_big_status) {
+// Opens a regular file read-only; returns the descriptor and its size.
+std::pair<int, std::uint64_t> open_regular(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw_errno("cannot open", path);
   struct stat st {};
@@ -34,7 +32,14 @@ std::string read_file_capped(const std::string& path, std::uint64_t max_bytes,
     ::close(fd);
     throw Error(Status::io_error, "'" + path + "' is not a regular file");
   }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  return {fd, static_cast<std::uint64_t>(st.st_size)};
+}
+
+}  // namespace
+
+std::string read_file_capped(const std::string& path, std::uint64_t max_bytes,
+                             Status too_big_status) {
+  const auto [fd, size] = open_regular(path);
   if (size > max_bytes) {
     ::close(fd);
     throw Error(too_big_status, "'" + path + "' is " + std::to_string(size) +
@@ -66,18 +71,8 @@ void write_file(const std::string& path, std::span<const char> bytes) {
 }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("cannot open", path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    throw_errno("cannot stat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(Status::io_error, "'" + path + "' is not a regular file");
-  }
-  size_ = static_cast<std::size_t>(st.st_size);
+  const auto [fd, size] = open_regular(path);
+  size_ = static_cast<std::size_t>(size);
   if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
