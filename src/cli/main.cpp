@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
                "checkpoint."};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
+  auto transcribe = vrt::cli::add_transcribe_command(app);
   auto info = vrt::cli::add_info_command(app);
   auto mel = vrt::cli::add_mel_command(app);
   auto tok = vrt::cli::add_tokenize_commands(app);
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   try {
     for (auto* sub : app.get_subcommands()) {
       const std::string name = sub->get_name();
+      if (name == "transcribe") return transcribe();
       if (name == "info") return info();
       if (name == "mel") return mel();
       if (name == "tokenize" || name == "detokenize") return tok();

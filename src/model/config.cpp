@@ -14,6 +14,7 @@ constexpr std::uint64_t kMaxParamsJsonBytes = 1 << 20;  // the real file is ~1.3
 constexpr std::int64_t kMaxDim = 1 << 16;               // any plausible width
 constexpr std::int64_t kMaxLayers = 1024;
 constexpr std::int64_t kMaxVocab = 1 << 22;
+constexpr int kMaxHeadDim = 1024;                        // the real model: 128 and 64
 
 int dim_field(const json::ObjectReader& r, const char* key, std::int64_t max = kMaxDim) {
   return static_cast<int>(r.integer(key, 1, max));
@@ -123,6 +124,8 @@ void ModelConfig::validate() const {
     throw Error(Status::bad_checkpoint, w + ": encoder n_heads is not a multiple of n_kv_heads");
   if (head_dim % 2 != 0 || encoder.head_dim % 2 != 0)
     throw Error(Status::bad_checkpoint, w + ": head_dim must be even for rotary embeddings");
+  if (head_dim > kMaxHeadDim || encoder.head_dim > kMaxHeadDim)
+    unsupported(w, "head_dim above " + std::to_string(kMaxHeadDim) + " is not supported");
   // Products that size tensors must stay far from overflow.
   if (std::int64_t{n_heads} * head_dim > kMaxDim * 4 ||
       std::int64_t{encoder.n_heads} * encoder.head_dim > kMaxDim * 4)

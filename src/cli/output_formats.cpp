@@ -1,0 +1,64 @@
+#include "output_formats.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace vrt::cli {
+namespace {
+
+std::string clock_time(double seconds, char sep) {
+  const auto ms = static_cast<long long>(std::llround(std::max(0.0, seconds) * 1000.0));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld%c%03lld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+                sep, ms % 1000);
+  return buf;
+}
+
+}  // namespace
+
+std::string srt_time(double seconds) { return clock_time(seconds, ','); }
+std::string vtt_time(double seconds) { return clock_time(seconds, '.'); }
+
+std::string to_srt(const Transcript& t) {
+  std::string out;
+  int n = 0;
+  for (const auto& s : t.segments)
+    out += std::to_string(++n) + "\n" + srt_time(s.start_s) + " --> " + srt_time(s.end_s) + "\n" + s.text + "\n\n";
+  return out;
+}
+
+std::string to_vtt(const Transcript& t) {
+  std::string out = "WEBVTT\n\n";
+  for (const auto& s : t.segments) out += vtt_time(s.start_s) + " --> " + vtt_time(s.end_s) + "\n" + s.text + "\n\n";
+  return out;
+}
+
+nlohmann::ordered_json stats_json(const TranscribeStats& s) {
+  return {{"audio_s", s.audio_s},
+          {"mel_ms", s.mel_ms},
+          {"encoder_ms", s.encoder_ms},
+          {"prefill_ms", s.prefill_ms},
+          {"prefill_positions", s.prefill_positions},
+          {"decode_ms", s.decode_ms},
+          {"decode_steps", s.decode_steps},
+          {"decode_ms_per_step", s.decode_ms_per_step()},
+          {"generated_tokens", s.generated_tokens},
+          {"total_ms", s.total_ms},
+          {"real_time_factor", s.real_time_factor()}};
+}
+
+nlohmann::ordered_json to_json(const Transcript& t, const std::string& file) {
+  nlohmann::ordered_json j;
+  j["file"] = file;
+  j["text"] = t.text;
+  auto& tokens = j["tokens"] = nlohmann::ordered_json::array();
+  for (const auto& k : t.tokens) tokens.push_back({{"id", k.id}, {"piece", k.piece}, {"time", k.time_s}});
+  auto& words = j["words"] = nlohmann::ordered_json::array();
+  for (const auto& w : t.words) words.push_back({{"text", w.text}, {"start", w.start_s}, {"end", w.end_s}});
+  auto& segs = j["segments"] = nlohmann::ordered_json::array();
+  for (const auto& s : t.segments) segs.push_back({{"text", s.text}, {"start", s.start_s}, {"end", s.end_s}});
+  j["stats"] = stats_json(t.stats);
+  return j;
+}
+
+}  // namespace vrt::cli

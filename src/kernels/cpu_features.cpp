@@ -1,0 +1,94 @@
+// CPUID + XGETBV probing (see cpu_features.h). Leaf 1: SSE4.2, FMA, F16C, AVX, OSXSAVE;
+// leaf 7 subleaf 0: AVX2, AVX-512 F/DQ/BW/VL/VNNI/FP16; leaf 7 subleaf 1: AVX512_BF16.
+// XCR0 bits: 1-2 = SSE/YMM state, 5-7 = opmask/ZMM_Hi256/Hi16_ZMM state.
+#include "kernels/cpu_features.h"
+
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define VRT_X86 1
+#endif
+
+namespace vrt::kernels {
+
+namespace {
+
+#ifdef VRT_X86
+std::uint64_t read_xcr0() {
+  std::uint32_t eax = 0, edx = 0;
+  // xgetbv with ecx = 0; spelled as bytes so no -mxsave flag is needed.
+  __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (std::uint64_t{edx} << 32) | eax;
+}
+
+bool bit(unsigned v, int b) { return ((v >> b) & 1u) != 0; }
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(0, &a, &b, &c, &d) == 0) return f;
+  const unsigned max_leaf = a;
+  __cpuid(1, a, b, c, d);
+  f.sse42 = bit(c, 20);
+  const bool osxsave = bit(c, 27);
+  const bool cpu_avx = bit(c, 28);
+  const bool cpu_fma = bit(c, 12);
+  const bool cpu_f16c = bit(c, 29);
+  const std::uint64_t xcr0 = osxsave ? read_xcr0() : 0;
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;
+  const bool os_zmm = os_ymm && (xcr0 & 0xe0) == 0xe0;
+  f.avx = cpu_avx && os_ymm;
+  f.fma = f.avx && cpu_fma;
+  f.f16c = f.avx && cpu_f16c;
+  if (max_leaf >= 7) {
+    __cpuid_count(7, 0, a, b, c, d);
+    f.avx2 = f.avx && bit(b, 5);
+    f.avx512f = os_zmm && bit(b, 16);
+    f.avx512dq = f.avx512f && bit(b, 17);
+    f.avx512bw = f.avx512f && bit(b, 30);
+    f.avx512vl = f.avx512f && bit(b, 31);
+    f.avx512vnni = f.avx512f && bit(c, 11);
+    f.avx512fp16 = f.avx512f && bit(d, 23);
+    const unsigned max_sub = a;
+    if (max_sub >= 1) {
+      __cpuid_count(7, 1, a, b, c, d);
+      f.avx512bf16 = f.avx512f && bit(a, 5);
+    }
+  }
+  return f;
+}
+#else
+CpuFeatures detect() { return CpuFeatures{}; }
+#endif
+
+}  // namespace
+
+std::string CpuFeatures::describe() const {
+  std::string s;
+  auto add = [&s](bool on, const char* name) {
+    if (!on) return;
+    if (!s.empty()) s += ' ';
+    s += name;
+  };
+  add(sse42, "sse4.2");
+  add(avx, "avx");
+  add(avx2, "avx2");
+  add(fma, "fma");
+  add(f16c, "f16c");
+  add(avx512f, "avx512f");
+  add(avx512dq, "avx512dq");
+  add(avx512bw, "avx512bw");
+  add(avx512vl, "avx512vl");
+  add(avx512vnni, "avx512vnni");
+  add(avx512bf16, "avx512bf16");
+  add(avx512fp16, "avx512fp16");
+  return s.empty() ? std::string("none") : s;
+}
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = detect();
+  return features;
+}
+
+}  // namespace vrt::kernels

@@ -1,0 +1,115 @@
+// ISA names, support checks, and the process-wide active KernelTable (see kernel_table.h).
+#include "kernels/kernel_table.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+
+#include "voxtral_rt/error.h"
+
+namespace vrt::kernels {
+
+const char* isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::ref: return "ref";
+    case CpuIsa::avx2: return "avx2";
+    case CpuIsa::avx512: return "avx512";
+  }
+  return "unknown";
+}
+
+CpuIsa parse_isa(std::string_view name) {
+  if (name == "ref") return CpuIsa::ref;
+  if (name == "avx2") return CpuIsa::avx2;
+  if (name == "avx512") return CpuIsa::avx512;
+  throw Error(Status::invalid_argument,
+              "unknown ISA '" + std::string(name) + "' (expected ref, avx2 or avx512)");
+}
+
+bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
+  switch (isa) {
+    case CpuIsa::ref: return true;
+    case CpuIsa::avx2: return f.avx2 && f.fma && f.f16c;
+    case CpuIsa::avx512:
+      return f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.fma && f.f16c;
+  }
+  return false;
+}
+
+CpuIsa best_isa(const CpuFeatures& f) {
+  if (isa_supported(CpuIsa::avx512, f)) return CpuIsa::avx512;
+  if (isa_supported(CpuIsa::avx2, f)) return CpuIsa::avx2;
+  return CpuIsa::ref;
+}
+
+namespace {
+
+const KernelTable& table_of(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::ref: return ref_kernel_table();
+    case CpuIsa::avx2: return avx2_kernel_table();
+    case CpuIsa::avx512: return avx512_kernel_table();
+  }
+  return ref_kernel_table();
+}
+
+std::atomic<const KernelTable*> g_active{nullptr};
+std::mutex g_init_mutex;
+
+}  // namespace
+
+const KernelTable& select_kernels(const CpuFeatures& features, std::optional<CpuIsa> requested) {
+  const CpuIsa isa = requested.value_or(best_isa(features));
+  if (!isa_supported(isa, features)) {
+    throw Error(Status::invalid_argument,
+                std::string("ISA '") + isa_name(isa) +
+                    "' was requested but this CPU/OS does not support it (usable features: " +
+                    features.describe() + ")");
+  }
+  return table_of(isa);
+}
+
+const KernelTable& active_kernels() {
+  const KernelTable* t = g_active.load(std::memory_order_acquire);
+  if (t != nullptr) return *t;
+  std::lock_guard<std::mutex> lock(g_init_mutex);
+  t = g_active.load(std::memory_order_acquire);
+  if (t == nullptr) {
+    std::optional<CpuIsa> requested;
+    const char* env = std::getenv("VRT_ISA");
+    if (env != nullptr && *env != '\0') requested = parse_isa(env);
+    t = &select_kernels(cpu_features(), requested);
+    g_active.store(t, std::memory_order_release);
+  }
+  return *t;
+}
+
+void set_isa(CpuIsa isa) {
+  std::lock_guard<std::mutex> lock(g_init_mutex);
+  g_active.store(&select_kernels(cpu_features(), isa), std::memory_order_release);
+}
+
+namespace detail {
+
+float* thread_scratch(std::size_t floats) {
+  struct AlignedFree {
+    void operator()(float* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  thread_local std::unique_ptr<float[], AlignedFree> buffer;
+  thread_local std::size_t capacity = 0;
+  if (floats > capacity) {
+    buffer.reset();
+    const std::size_t grown = floats + floats / 4 + 16;
+    buffer.reset(static_cast<float*>(
+        ::operator new[](grown * sizeof(float), std::align_val_t{64})));
+    capacity = grown;
+  }
+  return buffer.get();
+}
+
+}  // namespace detail
+
+}  // namespace vrt::kernels

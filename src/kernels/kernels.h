@@ -1,0 +1,62 @@
+// Compute kernels of the fp32 inference path: matmul over BF16/F16/F32 weights plus the small
+// fused ops around it (RMSNorm, exact GELU, SiLU gate, argmax).
+//
+// Math and shapes (row-major; W is a PyTorch Linear weight [out = rows, in = cols]):
+//   matmul:   y[i, r] = sum_c x[i, c] * W[r, c] (+ bias[r]),  i < m, r < rows, c < cols
+//   rms_norm: y[i, :] = x[i, :] * rsqrt(mean_c x[i, c]^2 + eps) * w[:]
+//   gelu:     x = 0.5 x (1 + erf(x / sqrt 2))          (exact erf GELU, not the tanh one)
+//   silu_mul: out = g / (1 + exp(-g)) * u
+// Weights are converted to fp32 exactly (BF16/F16 are subsets of fp32) and all sums are fp32
+// (FMA allowed), so every ISA path computes the model's exact fp32 math up to summation order.
+//
+// Every call goes through the kernel table chosen once from CPUID (kernel_table.h; VRT_ISA =
+// ref|avx2|avx512 overrides it). Kernels trust their inputs: the model validates shapes, and
+// kernels only VRT_DCHECK them in debug and sanitizer builds.
+#pragma once
+
+#include <cstdint>
+
+#include "model/tensor_names.h"    // vrt::DType
+#include "runtime/thread_pool.h"  // vrt::ThreadPool
+
+namespace vrt::kernels {
+
+struct WeightView {  // row-major [rows, cols] = PyTorch Linear [out, in]
+  const void* data = nullptr;
+  DType dtype = DType::bf16;
+  std::int64_t rows = 0, cols = 0;
+};
+
+// y[i, r] = sum_c x[i, c] * W[r, c] (+ bias[r] when bias != nullptr), i < m, fp32 accumulation.
+// x: [m, cols] with row stride ldx (>= cols); y: [m, rows] with row stride ldy (>= rows); y must
+// not overlap x. Threads split the rows of W (each weight row is read once for all m inputs);
+// pool may be nullptr (single-threaded). m == 0 or rows == 0 is a no-op.
+void matmul(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
+            const float* bias, float* y, std::int64_t ldy, ThreadPool* pool);
+
+// Converts rows [r0, r1) of W to fp32 (out has (r1 - r0) * cols floats, row-major).
+void weight_rows_to_f32(const WeightView& w, std::int64_t r0, std::int64_t r1, float* out);
+
+// Index of the first maximum of x[0, n) (n >= 1; NaNs are never the maximum unless all are).
+std::int64_t argmax(const float* x, std::int64_t n);
+
+// The two largest values of x[0, n) (n >= 2; top1 >= top2, equal values count twice), for
+// near-tie checks on logits.
+struct Top2 {
+  float top1 = 0.0f;
+  float top2 = 0.0f;
+  std::int64_t index1 = 0;  // first index of top1
+};
+Top2 top2(const float* x, std::int64_t n);
+
+// RMSNorm: y = x * rsqrt(mean(x^2) + eps) * w  (w fp32 [n]), for m rows of n; y may alias x.
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
+
+// Exact GELU in place, and the SiLU gate out[i] = silu(g[i]) * u[i] (out may alias g or u).
+void gelu(float* x, std::int64_t n);
+void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
+
+// The ISA whose kernels are in use ("ref", "avx2", "avx512"), for logs.
+const char* selected_isa();
+
+}  // namespace vrt::kernels

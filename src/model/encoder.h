@@ -1,0 +1,51 @@
+// The causal audio encoder and the adapter (spec §6), processing mel frames in chunks with
+// carried state so that audio of any length runs in bounded memory and chunked == whole.
+//
+//   mel [T, 128] (frame-major) -> conv1 (k3 s1, 2 frames of left context, GELU) [T, 1280]
+//   -> conv2 (k3 s2, 1 frame of left context, GELU) [T/2, 1280]
+//   -> n_layers x pre-norm block (RMSNorm; q,v,o biased, k not; interleaved RoPE on absolute
+//      frame positions; causal attention over a window of 750 frames; SwiGLU with biased w2)
+//   -> final RMSNorm [T/2, 1280]
+//   adapter: 4 consecutive frames stacked [T/8, 5120] -> Linear -> GELU -> Linear [T/8, 3072]
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/attention.h"
+#include "model/rope.h"
+#include "model/weights.h"
+#include "runtime/thread_pool.h"
+
+namespace vrt {
+
+struct EncoderState {
+  std::int64_t next_frame = 0;  // absolute position of the next encoder frame
+  std::vector<float> mel_tail;  // the 2 mel frames before the next chunk (zeros at the start)
+  std::vector<float> h1_tail;   // the conv1 frame before the next chunk (zero at the start)
+  std::vector<KvCache> kv;      // one per layer
+};
+
+class Encoder {
+ public:
+  // max_chunk_frames: the most encoder frames one forward() call may produce.
+  Encoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_chunk_frames);
+
+  EncoderState new_state() const;
+  // mel: frame-major [t_mel, n_mels], t_mel even and <= 2 * max_chunk_frames. Writes the
+  // encoder output [t_mel / 2, dim] (after the final norm) to `out`.
+  void forward(EncoderState& state, const float* mel, std::int64_t t_mel, std::vector<float>& out,
+               ThreadPool* pool) const;
+  // enc: [downsample * n_tokens, dim] -> out [n_tokens, decoder dim].
+  void adapter(const float* enc, std::int64_t n_tokens, std::vector<float>& out, ThreadPool* pool) const;
+
+  std::int64_t max_chunk_frames() const { return max_chunk_; }
+
+ private:
+  const ModelConfig& config_;
+  const ModelWeights& w_;
+  std::int64_t max_chunk_;
+  Rope rope_;
+};
+
+}  // namespace vrt

@@ -1,0 +1,49 @@
+// What a loaded Model holds: the mapped checkpoint, weight views, the encoder and decoder, the
+// compute thread pool and the per-delay ada-norm scales. Immutable after load except for the
+// scale cache and the pool, both behind locks.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "io/checkpoint.h"
+#include "model/decoder.h"
+#include "model/encoder.h"
+#include "model/weights.h"
+#include "runtime/thread_pool.h"
+#include "voxtral_rt/mel.h"
+#include "voxtral_rt/model.h"
+
+namespace vrt {
+
+struct Model::Impl {
+  // Encoder frames per forward call in offline runs (a multiple of the downsample factor):
+  // large enough for matrix-matrix work, small enough to bound memory for any audio length.
+  static constexpr std::int64_t kEncoderChunkTokens = 32;
+  // The most decoder positions one forward call takes (the prompt is 33 + delay tokens).
+  static constexpr std::int64_t kMaxDecoderBlock = 64;
+
+  Checkpoint checkpoint;
+  ModelWeights weights;
+  LogMel mel;
+  Encoder encoder;
+  Decoder decoder;
+  mutable ThreadPool pool;
+  mutable std::mutex pool_mutex;  // one transcription computes at a time
+  double load_ms = 0;
+
+  Impl(Checkpoint&& c, int threads);
+  // (1 + s_l) per decoder layer for a delay, computed once per delay.
+  const std::vector<std::vector<float>>& ada_scales(int delay_tokens) const;
+
+ private:
+  mutable std::mutex ada_mutex_;
+  mutable std::map<int, std::vector<std::vector<float>>> ada_;
+};
+
+// The offline schedule (spec §8.2): pad, mel, encoder, adapter, prefill, greedy steps.
+Transcript transcribe_offline(const Model::Impl& model, std::span<const float> audio,
+                              const TranscribeOptions& options);
+
+}  // namespace vrt
