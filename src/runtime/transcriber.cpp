@@ -62,6 +62,7 @@ class OfflineRun {
       process(/*final=*/true);
     }
     finish_result(t_start);
+    if (o_.on_progress) o_.on_progress(1.0);  // also when EOS or the token cap ended it early
     return std::move(result_);
   }
 

@@ -1,6 +1,8 @@
 // The voxtral-rt program end to end: info, mel, tokenize/detokenize, --help and error exits.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "common/npy.h"
@@ -131,6 +133,90 @@ TEST_F(CliTest, HelpEverywhere) {
   std::string out;
   EXPECT_EQ(test::run_command(bin("voxtral-rt-synth") + " --help", &out), 0);
   EXPECT_NE(test::run_command(bin("voxtral-rt") + " frobnicate", &out), 0);
+}
+
+}  // namespace
+}  // namespace vrt
+
+namespace vrt {
+namespace {
+
+class TranscribeCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    std::string out;
+    ASSERT_EQ(test::run_command(bin("voxtral-rt-synth") + " -q --config tiny --weight-scale 2 --seed 11 -o " +
+                                    dir_->file("tiny"), &out), 0) << out;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string run(const std::string& args, int expect = 0) {
+    std::string out;
+    EXPECT_EQ(test::run_command(bin("voxtral-rt") + " transcribe -m " + dir_->file("tiny") + " " + args, &out), expect)
+        << args << "\n" << out;
+    return out;
+  }
+  static std::string clip() { return test::shared_data("audio/librispeech_dev-clean_8297-275156-0000.wav"); }
+  static test::TempDir* dir_;
+};
+test::TempDir* TranscribeCliTest::dir_ = nullptr;
+
+TEST_F(TranscribeCliTest, JsonHasTextTokensWordsSegmentsAndStats) {
+  const auto j = nlohmann::json::parse(run(clip() + " -f json 2>/dev/null"));
+  EXPECT_TRUE(j["text"].is_string());
+  ASSERT_TRUE(j["tokens"].is_array());
+  const auto n = j["tokens"].size();
+  const bool eos = j["tokens"].back()["id"] == 2;
+  if (!eos) EXPECT_EQ(n, 56u);  // ceil(57280 / 1280) + 11
+  EXPECT_TRUE(j["tokens"][0].contains("piece"));
+  EXPECT_DOUBLE_EQ(j["tokens"][3]["time"].get<double>(), 0.16);  // (3 - 1) x 80 ms
+  EXPECT_TRUE(j["words"].is_array());
+  EXPECT_TRUE(j["segments"].is_array());
+  EXPECT_DOUBLE_EQ(j["stats"]["audio_s"].get<double>(), 57280.0 / 16000.0);
+  EXPECT_EQ(j["stats"]["generated_tokens"], n);
+}
+
+TEST_F(TranscribeCliTest, MaxNewTokensAndDump) {
+  test::TempDir d;
+  const auto j = nlohmann::json::parse(run(clip() + " -f json --max-new-tokens 7 --dump " + d.path() + " 2>/dev/null"));
+  EXPECT_EQ(j["tokens"].size(), 7u);
+  const auto logits = npy::read_f32(d.file("logits.npy"));
+  EXPECT_EQ(logits.shape, (std::vector<std::int64_t>{7, 2000}));  // 1000 ranks + 1000 specials
+  const auto mel = npy::read_f32(d.file("mel.npy"));
+  EXPECT_EQ(mel.shape[0], 128);
+  const auto enc = npy::read_f32(d.file("encoder.npy"));
+  EXPECT_EQ(enc.shape[1], 64);
+  const auto ad = npy::read_f32(d.file("adapter.npy"));
+  EXPECT_EQ(ad.shape[1], 64);
+  EXPECT_TRUE(std::filesystem::exists(d.file("tokens.npy")));
+}
+
+TEST_F(TranscribeCliTest, TextFromStdinEqualsFromFile) {
+  const auto a = run(clip() + " 2>/dev/null");
+  const auto b = run("- < " + clip() + " 2>/dev/null");
+  EXPECT_EQ(a, b);
+}
+
+TEST_F(TranscribeCliTest, SrtAndVtt) {
+  const auto srt = run(clip() + " -f srt 2>/dev/null");
+  const auto vtt = run(clip() + " -f vtt 2>/dev/null");
+  EXPECT_EQ(vtt.rfind("WEBVTT\n", 0), 0u);
+  if (!srt.empty()) {
+    EXPECT_EQ(srt.rfind("1\n", 0), 0u) << srt;
+    EXPECT_NE(srt.find(" --> "), std::string::npos);
+    EXPECT_NE(srt.find(","), std::string::npos);
+  }
+}
+
+TEST_F(TranscribeCliTest, StatsAndErrors) {
+  std::string out;
+  ASSERT_EQ(test::run_command("(" + bin("voxtral-rt") + " transcribe -m " + dir_->file("tiny") + " " + clip() +
+                                  " --stats > /dev/null)", &out), 0) << out;
+  for (const char* key : {"audio 3.58 s", "load", "encoder", "prefill", "ms/step", "tokens/s", "real-time factor", "peak RSS"})
+    EXPECT_NE(out.find(key), std::string::npos) << key << " in " << out;
+  run(clip() + " --delay-ms 100", 1);
+  run("/no/such/file.wav", 3);
+  run(clip() + " -f xml", 105);  // CLI11 rejects the value before running
 }
 
 }  // namespace

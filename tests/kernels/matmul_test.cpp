@@ -23,6 +23,7 @@
 #include "common/half.h"
 #include "isa_test_util.h"
 #include "kernels/kernels.h"
+#include "voxtral_rt/error.h"
 
 namespace vrt::kernels::test {
 namespace {
@@ -72,7 +73,7 @@ std::vector<float> random_vec(std::size_t n, std::mt19937& rng, float lo = -1.0f
 
 ThreadPool* pool_of(int threads) {
   static std::unique_ptr<ThreadPool> pools[8];
-  if (threads <= 1) return threads == 0 ? nullptr : (pools[1] ? pools[1].get() : (pools[1] = std::make_unique<ThreadPool>(1)).get());
+  if (threads == 0) return nullptr;  // no pool: the calling thread alone
   auto& p = pools[threads];
   if (!p) p = std::make_unique<ThreadPool>(threads);
   return p.get();

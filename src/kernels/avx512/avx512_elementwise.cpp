@@ -8,6 +8,12 @@
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+// GCC 12's AVX-512 headers initialize _mm512_undefined_*() results from themselves, which
+// -W(maybe-)uninitialized reports inside inlined intrinsics (GCC bug 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstdint>
@@ -19,6 +25,24 @@ namespace {
 using i64 = std::int64_t;
 
 inline __mmask16 tail_mask(i64 n) { return static_cast<__mmask16>((1u << n) - 1u); }
+
+// Horizontal sum / max of 16 lanes (not _mm512_reduce_*: GCC 12 warns inside them).
+inline __m128 fold512(__m512 v, bool max) {
+  const __m512 hi = _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2));
+  const __m256 h = _mm512_castps512_ps256(max ? _mm512_max_ps(v, hi) : _mm512_add_ps(v, hi));
+  const __m128 a = _mm256_castps256_ps128(h), b = _mm256_extractf128_ps(h, 1);
+  return max ? _mm_max_ps(a, b) : _mm_add_ps(a, b);
+}
+inline float hsum(__m512 v) {
+  __m128 q = fold512(v, false);
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+inline float hmax(__m512 v) {
+  __m128 q = fold512(v, true);
+  q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_max_ss(q, _mm_movehdup_ps(q)));
+}
 
 inline __m512 exp_ps(__m512 x) {
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
@@ -80,7 +104,7 @@ std::int64_t argmax(const float* x, std::int64_t n) {
     const __mmask16 k = tail_mask(n - i < 16 ? n - i : 16);
     m0 = _mm512_max_ps(_mm512_mask_loadu_ps(neg_inf, k, x + i), m0);
   }
-  const float best = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+  const float best = hmax(_mm512_max_ps(m0, m1));
   // First index holding the maximum (-inf when x is all -inf/NaN: the first -inf, or 0).
   const __m512 bv = _mm512_set1_ps(best);
   for (i = 0; i < n; i += 16) {
@@ -108,7 +132,7 @@ void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, fl
       const __m512 a = _mm512_maskz_loadu_ps(tail_mask(n - c < 16 ? n - c : 16), xi + c);
       s0 = _mm512_fmadd_ps(a, a, s0);
     }
-    const float ss = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+    const float ss = hsum(_mm512_add_ps(s0, s1));
     const __m128 ms = _mm_set_ss(ss / static_cast<float>(n) + eps);
     const float scale = 1.0f / _mm_cvtss_f32(_mm_sqrt_ss(ms));
     const __m512 sv = _mm512_set1_ps(scale);

@@ -18,6 +18,12 @@
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+// GCC 12's AVX-512 headers initialize _mm512_undefined_*() results from themselves, which
+// -W(maybe-)uninitialized reports inside inlined intrinsics (GCC bug 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstdint>
@@ -29,10 +35,19 @@ namespace {
 using i64 = std::int64_t;
 
 constexpr i64 kGemvMaxM = 4;
-constexpr i64 kBlockRows = 64;  // GEMM: W rows converted per block (multiple of kNr)
-constexpr i64 kMaxKc = 1024;    // GEMM: columns per K block
-constexpr int kMr = 6;          // GEMM tile: x rows
-constexpr int kNr = 4;          // GEMM tile: W rows
+#ifndef VRT_KC
+#define VRT_KC 1024
+#endif
+constexpr i64 kMaxKc = VRT_KC;    // GEMM: columns per K block
+#ifndef VRT_MR
+#define VRT_MR 6
+#endif
+constexpr int kMr = VRT_MR;          // GEMM tile: x rows
+#ifndef VRT_NR
+#define VRT_NR 4
+#endif
+constexpr int kNr = VRT_NR;          // GEMM tile: W rows
+constexpr i64 kBlockRows = 16 * VRT_NR;  // GEMM: W rows converted per block (multiple of kNr)
 
 inline i64 min_i64(i64 a, i64 b) { return a < b ? a : b; }
 
@@ -87,8 +102,18 @@ inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
   const __m512 abcd = _mm512_add_ps(
       _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
       _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(abcd), _mm512_extractf32x8_ps(abcd, 1));
+  const __m256 h = _mm512_castps512_ps256(
+      _mm512_add_ps(abcd, _mm512_shuffle_f32x4(abcd, abcd, _MM_SHUFFLE(1, 0, 3, 2))));
   return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// Sum of the 16 lanes (not _mm512_reduce_add_ps: GCC 12 warns inside it, -Wuninitialized).
+inline float hsum(__m512 v) {
+  const __m256 h = _mm512_castps512_ps256(
+      _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
 // Writes the MR x NR tile sums: y[i, r0 + j] = (accumulate ? y : bias-or-0) + acc[i][j].
@@ -108,7 +133,7 @@ inline void store_tile(__m512 (&acc)[MR][NR], float* y, i64 ldy, i64 r0, const f
       _mm_storeu_ps(yi + j, s);
     }
     for (; j < NR; ++j) {
-      const float s = _mm512_reduce_add_ps(acc[i][j]);
+      const float s = hsum(acc[i][j]);
       if (accumulate) {
         yi[j] += s;
       } else {
@@ -217,15 +242,12 @@ void gemm_tile(const float* x, i64 ldx, const float* w, i64 ldw, i64 kc, float* 
 using GemmTileFn = void (*)(const float*, i64, const float*, i64, i64, float*, i64, i64,
                             const float*, bool);
 
-template <int NR>
+template <int NR, int MR = kMr>
 GemmTileFn gemm_tile_for(i64 mr) {
-  switch (mr) {
-    case 1: return gemm_tile<1, NR>;
-    case 2: return gemm_tile<2, NR>;
-    case 3: return gemm_tile<3, NR>;
-    case 4: return gemm_tile<4, NR>;
-    case 5: return gemm_tile<5, NR>;
-    default: return gemm_tile<kMr, NR>;
+  if constexpr (MR == 1) {
+    return gemm_tile<1, NR>;
+  } else {
+    return mr == MR ? gemm_tile<MR, NR> : gemm_tile_for<NR, MR - 1>(mr);
   }
 }
 

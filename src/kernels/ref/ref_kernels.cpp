@@ -45,9 +45,9 @@ float dot(const float* a, const float* b, std::int64_t n) {
   float acc[kLanes] = {};
   std::int64_t c = 0;
   for (; c + kLanes <= n; c += kLanes) {
-    for (int l = 0; l < kLanes; ++l) acc[l] = std::fma(a[c + l], b[c + l], acc[l]);
+    for (int l = 0; l < kLanes; ++l) acc[l] += a[c + l] * b[c + l];
   }
-  for (int l = 0; c < n; ++c, ++l) acc[l] = std::fma(a[c], b[c], acc[l]);
+  for (int l = 0; c < n; ++c, ++l) acc[l] += a[c] * b[c];
   for (int width = kLanes / 2; width >= 1; width /= 2) {
     for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
   }

@@ -1,0 +1,419 @@
+// The C API (include/vrt.h) over the public C++ API (voxtral_rt/model.h, voxtral_rt/audio.h).
+//
+// Handles wrap the C++ objects: vrt_model holds the shared_ptr<const Model>, vrt_transcript
+// holds a vrt::Transcript whose strings back every pointer handed out. Every entry point is
+// noexcept and runs its body through guarded(), which catches everything, turns it into a
+// vrt_status and records the message in a thread-local string for vrt_last_error()
+// (style-anchors §7.4: no exception crosses the C boundary).
+#include "vrt.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <new>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "kernels/cpu_features.h"
+#include "kernels/kernels.h"
+#include "voxtral_rt/audio.h"
+#include "voxtral_rt/error.h"
+#include "voxtral_rt/model.h"
+
+struct vrt_model {
+  std::shared_ptr<const vrt::Model> model;
+};
+
+struct vrt_transcript {
+  vrt::Transcript transcript;
+};
+
+namespace {
+
+// ---- vrt_status must mirror vrt::Status: same count, same order, same names. ----------------
+
+struct CStatus {
+  vrt_status value;
+  std::string_view name;  // the C enumerator's spelling
+};
+
+#define VRT_C_STATUS(name) CStatus{name, #name}
+constexpr CStatus kCStatuses[] = {
+    VRT_C_STATUS(VRT_STATUS_OK),            VRT_C_STATUS(VRT_STATUS_INVALID_ARGUMENT),
+    VRT_C_STATUS(VRT_STATUS_NOT_FOUND),     VRT_C_STATUS(VRT_STATUS_IO_ERROR),
+    VRT_C_STATUS(VRT_STATUS_BAD_CHECKPOINT), VRT_C_STATUS(VRT_STATUS_UNSUPPORTED_MODEL),
+    VRT_C_STATUS(VRT_STATUS_BAD_TOKENIZER), VRT_C_STATUS(VRT_STATUS_BAD_AUDIO),
+    VRT_C_STATUS(VRT_STATUS_BAD_STATE),     VRT_C_STATUS(VRT_STATUS_OUT_OF_MEMORY),
+    VRT_C_STATUS(VRT_STATUS_INTERNAL),
+};
+#undef VRT_C_STATUS
+
+constexpr std::size_t kNumStatuses = 0
+#define VRT_X(name) +1
+    VRT_STATUS_LIST(VRT_X)
+#undef VRT_X
+    ;
+
+// "VRT_STATUS_INVALID_ARGUMENT" names the same status as "invalid_argument".
+constexpr bool same_name(std::string_view c_name, std::string_view cpp_name) {
+  constexpr std::string_view prefix = "VRT_STATUS_";
+  if (c_name.substr(0, prefix.size()) != prefix) return false;
+  c_name.remove_prefix(prefix.size());
+  if (c_name.size() != cpp_name.size()) return false;
+  for (std::size_t i = 0; i < c_name.size(); ++i) {
+    const char c = c_name[i];
+    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (lower != cpp_name[i]) return false;
+  }
+  return true;
+}
+
+constexpr bool statuses_agree() {
+  if (std::size(kCStatuses) != kNumStatuses) return false;
+  for (std::size_t i = 0; i < std::size(kCStatuses); ++i) {
+    if (static_cast<std::size_t>(kCStatuses[i].value) != i) return false;
+    if (!same_name(kCStatuses[i].name, vrt::status_name(static_cast<vrt::Status>(i)))) return false;
+  }
+  return true;
+}
+static_assert(statuses_agree(),
+              "vrt_status in include/vrt.h must list vrt::Status (VRT_STATUS_LIST in voxtral_rt/error.h) "
+              "in the same order with the same names");
+
+// ---- Version: the header's macros must match the build (CMake's project version). ----------
+
+#define VRT_CAPI_STR2(x) #x
+#define VRT_CAPI_STR(x) VRT_CAPI_STR2(x)
+constexpr const char* kVersion =
+    VRT_CAPI_STR(VRT_VERSION_MAJOR) "." VRT_CAPI_STR(VRT_VERSION_MINOR) "." VRT_CAPI_STR(VRT_VERSION_PATCH);
+#undef VRT_CAPI_STR
+#undef VRT_CAPI_STR2
+#ifdef VRT_BUILD_VERSION
+static_assert(std::string_view(VRT_BUILD_VERSION) == std::string_view(kVersion),
+              "VRT_VERSION_MAJOR/MINOR/PATCH in include/vrt.h must match project(VERSION) in CMakeLists.txt");
+#endif
+
+// ---- Errors ---------------------------------------------------------------------------------
+
+thread_local std::string t_last_error;
+
+// Records "<function>: <prefix><message>". Never throws: if the message cannot be built, a short
+// fixed text (which fits the small-string buffer) takes its place.
+void set_error(const char* function, const char* prefix, const char* message) noexcept {
+  try {
+    std::string m = function;
+    m += ": ";
+    m += prefix;
+    m += message;
+    t_last_error.swap(m);
+  } catch (...) {
+    t_last_error.clear();
+    t_last_error.append("out of memory");
+  }
+}
+
+vrt_status to_c(vrt::Status s) noexcept {
+  const auto i = static_cast<std::size_t>(s);
+  // An Error never carries `ok`; if one did, report a failure rather than success.
+  if (i == 0 || i >= kNumStatuses) return VRT_STATUS_INTERNAL;
+  return static_cast<vrt_status>(i);
+}
+
+// Runs `body` (returning vrt_status) and converts every exception.
+template <class F>
+vrt_status guarded(const char* function, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const vrt::Error& e) {
+    set_error(function, "", e.what());
+    return to_c(e.status());
+  } catch (const std::bad_alloc&) {
+    set_error(function, "", "out of memory");
+    return VRT_STATUS_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    set_error(function, "internal error: ", e.what());
+    return VRT_STATUS_INTERNAL;
+  } catch (...) {
+    set_error(function, "internal error: ", "unknown exception");
+    return VRT_STATUS_INTERNAL;
+  }
+}
+
+vrt_status fail(const char* function, vrt_status status, const char* message) noexcept {
+  set_error(function, "", message);
+  return status;
+}
+
+vrt_status index_error(const char* function, std::size_t index, std::size_t size, const char* what) noexcept {
+  try {
+    const std::string m =
+        "index " + std::to_string(index) + " is out of range (the transcript has " + std::to_string(size) + " " + what + ")";
+    set_error(function, "", m.c_str());
+  } catch (...) {
+    set_error(function, "", "index out of range");
+  }
+  return VRT_STATUS_INVALID_ARGUMENT;
+}
+
+vrt_token to_c(const vrt::Token& t) noexcept {
+  vrt_token c{};
+  c.id = t.id;
+  c.piece = t.piece.c_str();
+  c.piece_len = t.piece.size();
+  c.special = t.special ? 1 : 0;
+  c.time_s = t.time_s;
+  return c;
+}
+
+vrt::TranscribeOptions to_options(const vrt_transcribe_params* params) {
+  const vrt_transcribe_params p = params != nullptr ? *params : vrt_transcribe_default_params();
+  if (p.delay_ms != 0) vrt::validate_delay_ms(p.delay_ms);
+  if (p.max_new_tokens < -1)
+    throw vrt::Error(vrt::Status::invalid_argument,
+                     "max_new_tokens must be -1 (no cap) or >= 0, got " + std::to_string(p.max_new_tokens));
+  vrt::TranscribeOptions o;
+  o.delay_ms = p.delay_ms;
+  o.max_new_tokens = p.max_new_tokens;
+  if (p.on_token != nullptr) {
+    o.on_token = [cb = p.on_token, user_data = p.user_data](const vrt::Token& t) {
+      const vrt_token c = to_c(t);
+      try {
+        cb(&c, user_data);
+      } catch (const std::exception& e) {
+        throw vrt::Error(vrt::Status::internal,
+                         std::string("the on_token callback threw (C callbacks must not throw): ") + e.what());
+      } catch (...) {
+        throw vrt::Error(vrt::Status::internal, "the on_token callback threw (C callbacks must not throw)");
+      }
+    };
+  }
+  return o;
+}
+
+vrt_status run_transcription(const vrt_model* model, std::span<const float> audio,
+                             const vrt_transcribe_params* params, vrt_transcript** out) {
+  const vrt::TranscribeOptions options = to_options(params);
+  auto result = std::make_unique<vrt_transcript>();
+  result->transcript = model->model->transcribe(audio, options);
+  *out = result.release();
+  return VRT_STATUS_OK;
+}
+
+template <class Getter>
+std::int32_t model_getter(const char* function, const vrt_model* model, Getter&& get) noexcept {
+  if (model == nullptr) {
+    fail(function, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+    return 0;
+  }
+  return static_cast<std::int32_t>(get(*model->model));
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* vrt_status_name(vrt_status status) {
+  const auto i = static_cast<std::size_t>(status);
+  if (i >= kNumStatuses) return "unknown";
+  return vrt::status_name(static_cast<vrt::Status>(i)).data();  // string literals: NUL-terminated
+}
+
+const char* vrt_version(void) { return kVersion; }
+
+const char* vrt_system_info(void) {
+  thread_local std::string info;
+  try {
+    std::string s = "voxtral-rt ";
+    s += kVersion;
+    s += "; isa ";
+    try {
+      s += vrt::kernels::selected_isa();
+    } catch (const std::exception& e) {  // e.g. VRT_ISA names an ISA this CPU lacks
+      s += "unavailable (";
+      s += e.what();
+      s += ")";
+    }
+    s += "; cpu ";
+    const std::string features = vrt::kernels::cpu_features().describe();
+    s += features.empty() ? "baseline" : features;
+    s += "; hardware threads ";
+    s += std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+    info.swap(s);
+  } catch (...) {
+    return "voxtral-rt";  // out of memory: static storage, still never NULL
+  }
+  return info.c_str();
+}
+
+const char* vrt_last_error(void) { return t_last_error.c_str(); }
+
+vrt_model_params vrt_model_default_params(void) {
+  vrt_model_params p{};
+  p.threads = 0;
+  return p;
+}
+
+vrt_status vrt_model_load(const char* directory, const vrt_model_params* params, vrt_model** out) {
+  constexpr const char* fn = "vrt_model_load";
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (directory == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "directory is NULL");
+  return guarded(fn, [&] {
+    const vrt_model_params p = params != nullptr ? *params : vrt_model_default_params();
+    vrt::LoadOptions options;
+    options.threads = p.threads;
+    auto model = std::make_unique<vrt_model>();
+    model->model = vrt::Model::load(directory, options);
+    *out = model.release();
+    return VRT_STATUS_OK;
+  });
+}
+
+void vrt_model_free(vrt_model* model) { delete model; }
+
+int32_t vrt_model_sample_rate(const vrt_model* model) {
+  return model_getter("vrt_model_sample_rate", model,
+                      [](const vrt::Model& m) { return m.config().encoder.audio.sampling_rate; });
+}
+
+int32_t vrt_model_vocab_size(const vrt_model* model) {
+  return model_getter("vrt_model_vocab_size", model, [](const vrt::Model& m) { return m.tokenizer().vocab_size(); });
+}
+
+int32_t vrt_model_default_delay_ms(const vrt_model* model) {
+  return model_getter("vrt_model_default_delay_ms", model,
+                      [](const vrt::Model& m) { return m.tokenizer().streaming().transcription_delay_ms; });
+}
+
+int32_t vrt_model_threads(const vrt_model* model) {
+  return model_getter("vrt_model_threads", model, [](const vrt::Model& m) { return m.threads(); });
+}
+
+void vrt_transcript_free(vrt_transcript* transcript) { delete transcript; }
+
+const char* vrt_transcript_text(const vrt_transcript* transcript) {
+  return transcript != nullptr ? transcript->transcript.text.c_str() : "";
+}
+
+size_t vrt_transcript_text_len(const vrt_transcript* transcript) {
+  return transcript != nullptr ? transcript->transcript.text.size() : 0;
+}
+
+size_t vrt_transcript_n_tokens(const vrt_transcript* transcript) {
+  return transcript != nullptr ? transcript->transcript.tokens.size() : 0;
+}
+
+size_t vrt_transcript_n_words(const vrt_transcript* transcript) {
+  return transcript != nullptr ? transcript->transcript.words.size() : 0;
+}
+
+size_t vrt_transcript_n_segments(const vrt_transcript* transcript) {
+  return transcript != nullptr ? transcript->transcript.segments.size() : 0;
+}
+
+vrt_status vrt_transcript_token(const vrt_transcript* transcript, size_t index, vrt_token* out) {
+  constexpr const char* fn = "vrt_transcript_token";
+  if (transcript == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "transcript is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  const auto& tokens = transcript->transcript.tokens;
+  if (index >= tokens.size())
+    return index_error(fn, index, tokens.size(), "tokens");
+  *out = to_c(tokens[index]);
+  return VRT_STATUS_OK;
+}
+
+vrt_status vrt_transcript_word(const vrt_transcript* transcript, size_t index, vrt_word* out) {
+  constexpr const char* fn = "vrt_transcript_word";
+  if (transcript == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "transcript is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  const auto& words = transcript->transcript.words;
+  if (index >= words.size())
+    return index_error(fn, index, words.size(), "words");
+  const vrt::Word& w = words[index];
+  out->text = w.text.c_str();
+  out->text_len = w.text.size();
+  out->start_s = w.start_s;
+  out->end_s = w.end_s;
+  return VRT_STATUS_OK;
+}
+
+vrt_status vrt_transcript_segment(const vrt_transcript* transcript, size_t index, vrt_segment* out) {
+  constexpr const char* fn = "vrt_transcript_segment";
+  if (transcript == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "transcript is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  const auto& segments = transcript->transcript.segments;
+  if (index >= segments.size())
+    return index_error(fn, index, segments.size(), "segments");
+  const vrt::Segment& s = segments[index];
+  out->text = s.text.c_str();
+  out->text_len = s.text.size();
+  out->start_s = s.start_s;
+  out->end_s = s.end_s;
+  return VRT_STATUS_OK;
+}
+
+vrt_status vrt_transcript_stats(const vrt_transcript* transcript, vrt_stats* out) {
+  constexpr const char* fn = "vrt_transcript_stats";
+  if (transcript == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "transcript is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  const vrt::TranscribeStats& s = transcript->transcript.stats;
+  vrt_stats c{};
+  c.audio_s = s.audio_s;
+  c.mel_ms = s.mel_ms;
+  c.encoder_ms = s.encoder_ms;
+  c.prefill_ms = s.prefill_ms;
+  c.decode_ms = s.decode_ms;
+  c.prefill_positions = s.prefill_positions;
+  c.decode_steps = s.decode_steps;
+  c.generated_tokens = s.generated_tokens;
+  c.total_ms = s.total_ms;
+  *out = c;
+  return VRT_STATUS_OK;
+}
+
+vrt_transcribe_params vrt_transcribe_default_params(void) {
+  vrt_transcribe_params p{};
+  p.delay_ms = 0;
+  p.max_new_tokens = -1;
+  p.on_token = nullptr;
+  p.user_data = nullptr;
+  return p;
+}
+
+vrt_status vrt_transcribe(const vrt_model* model, const float* samples_16k, size_t n_samples,
+                          const vrt_transcribe_params* params, vrt_transcript** out) {
+  constexpr const char* fn = "vrt_transcribe";
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (model == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+  if (samples_16k == nullptr && n_samples != 0)
+    return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "samples_16k is NULL but n_samples is not 0");
+  return guarded(fn, [&] {
+    const std::span<const float> audio =
+        n_samples != 0 ? std::span<const float>(samples_16k, n_samples) : std::span<const float>();
+    return run_transcription(model, audio, params, out);
+  });
+}
+
+vrt_status vrt_transcribe_file(const vrt_model* model, const char* path, const vrt_transcribe_params* params,
+                               vrt_transcript** out) {
+  constexpr const char* fn = "vrt_transcribe_file";
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (model == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+  if (path == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "path is NULL");
+  return guarded(fn, [&] {
+    to_options(params);  // reject bad parameters before decoding a possibly long file
+    const vrt::AudioBuffer audio = vrt::load_audio_16k_mono(path);
+    return run_transcription(model, audio.samples, params, out);
+  });
+}
+
+}  // extern "C"
