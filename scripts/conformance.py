@@ -2,7 +2,7 @@
 """Real-model conformance: voxtral-rt's greedy token streams vs the published golden streams.
 
     scripts/conformance.py [--model MODEL] [--bin PATH/voxtral-rt] [--data DIR] [--golden-dir DIR]
-                           [--json] [--threads N] [--dump [DIR]] [--logits-tol TOL]
+                           [--json] [--json-out FILE] [--threads N] [--dump [DIR]] [--logits-tol TOL]
 
 For every golden file DATA/reference/voxtral_realtime_tokens_<ID>.json it transcribes the clip
 DATA/audio/librispeech_dev-clean_<ID>.wav (all clips in one engine process, so the model loads once)
@@ -421,6 +421,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--golden-dir", help="golden JSON directory (default: DATA/reference)")
     p.add_argument("--audio-dir", help="clip directory (default: DATA/audio)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--json-out", metavar="FILE", help="also write the JSON report to FILE")
     p.add_argument("--threads", "-t", type=int, help="engine compute threads (default: all cores)")
     p.add_argument("--dump", nargs="?", const="", metavar="DIR",
                    help="also compare the first step's first 32 logits (runs the engine once per clip; "
@@ -486,8 +487,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConformanceError as e:
         print(f"conformance: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    full = {**header, **report}
+    if args.json_out:
+        try:
+            with open(args.json_out, "w", encoding="utf-8") as f:
+                json.dump(full, f, indent=2, ensure_ascii=False)
+                f.write("\n")
+        except OSError as e:
+            print(f"conformance: error: cannot write {args.json_out}: {e}", file=sys.stderr)
+            return EXIT_ERROR
     if args.json:
-        json.dump({**header, **report}, sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(full, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         print_text(report, header)
