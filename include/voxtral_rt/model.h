@@ -20,6 +20,9 @@
 
 namespace vrt {
 
+class Session;
+struct SessionOptions;
+
 struct LoadOptions {
   int threads = 0;  // compute threads; 0 = all cores
 };
@@ -84,7 +87,7 @@ struct TranscribeOptions {
   StageDump* dump = nullptr;          // when set, filled with every stage's output
 };
 
-class Model {
+class Model : public std::enable_shared_from_this<Model> {
  public:
   // Loads a checkpoint directory (consolidated.safetensors, params.json, tekken.json). The
   // weights stay memory-mapped. Throws vrt::Error.
@@ -100,6 +103,10 @@ class Model {
   // Transcribes 16 kHz mono audio. Thread-safe (each call has its own state; calls on one
   // model from several threads share the compute thread pool one at a time).
   Transcript transcribe(std::span<const float> audio_16k, const TranscribeOptions& options = {}) const;
+
+  // A streaming session over this model (include/voxtral_rt/session.h). The session keeps the
+  // model alive.
+  std::unique_ptr<Session> new_session(const SessionOptions& options) const;
 
   struct Impl;
 

@@ -48,8 +48,11 @@ double Model::load_ms() const { return impl_->load_ms; }
 int Model::threads() const { return impl_->pool.size(); }
 
 Transcript Model::transcribe(std::span<const float> audio_16k, const TranscribeOptions& options) const {
-  std::lock_guard<std::mutex> lock(impl_->pool_mutex);
   return transcribe_offline(*impl_, audio_16k, options);
+}
+
+std::unique_ptr<Session> Model::new_session(const SessionOptions& options) const {
+  return make_session(*impl_, shared_from_this(), options);
 }
 
 void validate_delay_ms(int delay_ms) {

@@ -14,6 +14,7 @@
 #include "runtime/thread_pool.h"
 #include "voxtral_rt/mel.h"
 #include "voxtral_rt/model.h"
+#include "voxtral_rt/session.h"
 
 namespace vrt {
 
@@ -30,7 +31,7 @@ struct Model::Impl {
   Encoder encoder;
   Decoder decoder;
   mutable ThreadPool pool;
-  mutable std::mutex pool_mutex;  // one transcription computes at a time
+  mutable std::mutex pool_mutex;  // one session computes at a time
   double load_ms = 0;
 
   Impl(Checkpoint&& c, int threads);
@@ -42,7 +43,10 @@ struct Model::Impl {
   mutable std::map<int, std::vector<std::vector<float>>> ada_;
 };
 
-// The offline schedule (spec §8.2): pad, mel, encoder, adapter, prefill, greedy steps.
+std::unique_ptr<Session> make_session(const Model::Impl& model, std::shared_ptr<const Model> keep_alive,
+                                      const SessionOptions& options);
+
+// The offline schedule (spec §8.2) as one session: feed everything, then finish.
 Transcript transcribe_offline(const Model::Impl& model, std::span<const float> audio,
                               const TranscribeOptions& options);
 

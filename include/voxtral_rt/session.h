@@ -1,0 +1,56 @@
+// voxtral-rt: streaming transcription sessions.
+//
+//   auto model = vrt::Model::load(dir);
+//   auto session = model->new_session({.on_text = [](std::string_view t) { std::cout << t; }});
+//   while (read 80 ms of 16 kHz audio into chunk) session->feed(chunk);
+//   vrt::Transcript t = session->finish();
+//
+// A session owns all mutable state (mel carry-over, conv context, encoder and decoder KV rings);
+// the model is shared read-only, so one model serves many sessions. Fed the same audio, a session
+// produces exactly the offline token sequence whatever the chunk sizes: offline transcription is
+// this loop (feed everything, then finish). One thread at a time per session.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include "voxtral_rt/model.h"
+
+namespace vrt {
+
+struct SessionOptions {
+  int delay_ms = 0;                   // 0 = the model's default (480)
+  std::int64_t max_new_tokens = -1;   // stop after this many tokens; -1 = no cap
+  // EOS in a live stream: by default the stream goes on (Mistral's guidance: a live stream should
+  // not end on EOS); the EOS is reported and the next position is fed [STREAMING_PAD]. With
+  // stop_on_eos the session stops generating (offline transcription does this).
+  bool stop_on_eos = false;
+  std::function<void(const Token&)> on_token;        // every generated token, as decided
+  std::function<void(std::string_view)> on_text;     // text deltas, never split inside a UTF-8 character
+  StageDump* dump = nullptr;                         // stage outputs (tests, --dump)
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  // Appends 16 kHz mono samples (any count, including 0) and runs every step they complete.
+  virtual void feed(std::span<const float> samples_16k) = 0;
+  // Makes pending text come out without ending the stream: appends the silence that the end
+  // of a stream gets (to a whole token, plus delay + 11 tokens), so everything said so far is
+  // decided (all positions but the last silent one, whose final mel frame needs 40 samples of
+  // what comes next); the stream then continues after that silence, and token times count it.
+  virtual void flush() = 0;
+  // Ends the stream (right padding per spec §8.2), runs the remaining steps and returns the
+  // whole transcript. Further feed() calls throw bad_state until reset().
+  virtual Transcript finish() = 0;
+  // Forgets everything; the session starts a new stream with the same options.
+  virtual void reset() = 0;
+  // The transcript so far (tokens, text, words and segments of what is decided).
+  virtual Transcript snapshot() const = 0;
+  // Samples fed so far (excluding padding) and positions run.
+  virtual std::int64_t samples_fed() const = 0;
+};
+
+}  // namespace vrt

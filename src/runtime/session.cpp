@@ -1,0 +1,272 @@
+// A transcription session: the one path from audio to tokens, for live streams and offline files.
+//
+// Stream layout (spec §8.2, §9.4):
+//   32 tokens of zeros (the left pad, fed at the start) + audio as it arrives
+//   [+ silence inserted by flush()] + at finish(): zeros to a whole token + (delay + 11) tokens
+// Every 1280 samples of that stream are one decoder position p. Mel frames come from the
+// incremental mel (bit-identical to the offline transform); each whole token of frames (8) runs
+// through the encoder (in chunks of up to kEncoderChunkTokens) and the adapter, giving a[p].
+// The decoder prefills positions 0..P-1 with a[p] + E[prompt] (P = 33 + delay) as soon as they
+// exist, then runs each later position with a[p] + E[previous token]. Because every stage is
+// causal and carries its state, any chunking of the same audio gives the same tokens.
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "kernels/kernels.h"
+#include "runtime/model_impl.h"
+#include "runtime/timestamps.h"
+#include "voxtral_rt/error.h"
+#include "voxtral_rt/session.h"
+
+namespace vrt {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+class SessionImpl final : public Session {
+ public:
+  SessionImpl(const Model::Impl& m, std::shared_ptr<const Model> keep_alive, const SessionOptions& o)
+      : keep_alive_(std::move(keep_alive)), m_(m), o_(o), cfg_(m.checkpoint.config()),
+        tok_(m.checkpoint.tokenizer()), mel_(m.mel), text_(tok_) {
+    const auto& s = tok_.streaming();
+    const int delay_ms = o.delay_ms == 0 ? s.transcription_delay_ms : o.delay_ms;
+    validate_delay_ms(delay_ms);
+    delay_tokens_ = delay_tokens_for_ms(delay_ms, s.sampling_rate, s.hop_length, s.samples_per_token());
+    ada_ = &m.ada_scales(delay_tokens_);
+    spt_ = cfg_.samples_per_token();
+    frames_per_token_ = spt_ / cfg_.encoder.audio.hop_length;
+    seconds_per_token_ = 1.0 / cfg_.encoder.audio.frame_rate;
+    prompt_.assign(static_cast<std::size_t>(1 + s.streaming_n_left_pad_tokens + delay_tokens_), tok_.streaming_pad_id());
+    prompt_[0] = tok_.bos_id();
+    left_pad_samples_ = std::int64_t{s.streaming_n_left_pad_tokens} * spt_;
+    reset();
+  }
+
+  void feed(std::span<const float> samples) override {
+    if (finished_) throw Error(Status::bad_state, "feed() after finish(): call reset() to start a new stream");
+    samples_fed_ += static_cast<std::int64_t>(samples.size());
+    stats_.audio_s = static_cast<double>(samples_fed_) / cfg_.encoder.audio.sampling_rate;
+    push(samples);
+  }
+
+  void flush() override {
+    if (finished_) throw Error(Status::bad_state, "flush() after finish()");
+    push_silence(end_padding());
+  }
+
+  Transcript finish() override {
+    if (finished_) throw Error(Status::bad_state, "finish() called twice");
+    push_silence(end_padding());
+    {
+      const auto t = Clock::now();
+      mel_.finish(mel_frames_);
+      stats_.mel_ms += ms_since(t);
+    }
+    push({});
+    finished_ = true;
+    const std::string tail = text_.finish();
+    if (!tail.empty() && o_.on_text) o_.on_text(tail);
+    Transcript t = snapshot();
+    if (o_.dump) o_.dump->mel = to_channel_major(o_.dump->mel, cfg_.encoder.audio.num_mel_bins);
+    return t;
+  }
+
+  void reset() override {
+    mel_.reset();
+    enc_ = m_.encoder.new_state();
+    dec_ = m_.decoder.new_state();
+    mel_frames_.clear();
+    pending_.clear();
+    tokens_.clear();
+    text_ = IncrementalDecoder(tok_);
+    stats_ = {};
+    samples_fed_ = 0;
+    stream_samples_ = 0;
+    stopped_ = finished_ = false;
+    if (o_.dump) *o_.dump = {};
+    push_silence(left_pad_samples_);  // the 32 tokens of silence every stream starts with
+  }
+
+  Transcript snapshot() const override {
+    Transcript t;
+    t.tokens = tokens_;
+    std::vector<int> ids;
+    for (const auto& k : tokens_) ids.push_back(k.id);
+    t.text = tok_.decode(ids);
+    t.words = words_from_tokens(tokens_, tok_.streaming_word_id());
+    t.segments = segments_from_words(t.words);
+    t.stats = stats_;
+    t.stats.generated_tokens = static_cast<std::int64_t>(tokens_.size());
+    return t;
+  }
+
+  std::int64_t samples_fed() const override { return samples_fed_; }
+
+ private:
+  // Zeros to the next token boundary of the stream, plus delay + 1 + 10 tokens (spec §8.3).
+  std::int64_t end_padding() const {
+    return (spt_ - stream_samples_ % spt_) % spt_ + std::int64_t{right_pad_tokens(delay_tokens_)} * spt_;
+  }
+
+  void push_silence(std::int64_t n) {
+    const std::vector<float> zeros(static_cast<std::size_t>(std::min<std::int64_t>(n, 1 << 16)), 0.0f);
+    for (std::int64_t done = 0; done < n;) {
+      const auto k = static_cast<std::size_t>(std::min<std::int64_t>(n - done, static_cast<std::int64_t>(zeros.size())));
+      push({zeros.data(), k});
+      done += static_cast<std::int64_t>(k);
+    }
+  }
+
+  void push(std::span<const float> samples) {
+    const auto t0 = Clock::now();
+    stream_samples_ += static_cast<std::int64_t>(samples.size());
+    if (!samples.empty()) {
+      const auto t = Clock::now();
+      mel_.feed(samples, mel_frames_);
+      stats_.mel_ms += ms_since(t);
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_.pool_mutex);  // sessions share the compute threads
+      run_encoder();
+    }
+    stats_.total_ms += ms_since(t0);  // compute time; transcribe() reports wall time instead
+  }
+
+  // Whole tokens of buffered mel frames -> encoder -> adapter -> decoder.
+  void run_encoder() {
+    const std::int64_t nm = cfg_.encoder.audio.num_mel_bins;
+    const std::int64_t chunk = Model::Impl::kEncoderChunkTokens * frames_per_token_;
+    const std::int64_t frames = static_cast<std::int64_t>(mel_frames_.size()) / nm;
+    std::int64_t done = 0;
+    while (!stopped_ && frames - done >= frames_per_token_) {
+      const std::int64_t f = std::min(chunk, (frames - done) / frames_per_token_ * frames_per_token_);
+      const float* mel = mel_frames_.data() + done * nm;
+      if (o_.dump) o_.dump->mel.insert(o_.dump->mel.end(), mel, mel + f * nm);
+      const auto t = Clock::now();
+      m_.encoder.forward(enc_, mel, f, enc_out_, &m_.pool);
+      if (o_.dump) o_.dump->encoder.insert(o_.dump->encoder.end(), enc_out_.begin(), enc_out_.end());
+      m_.encoder.adapter(enc_out_.data(), f / frames_per_token_, emb_, &m_.pool);
+      stats_.encoder_ms += ms_since(t);
+      if (o_.dump) o_.dump->adapter.insert(o_.dump->adapter.end(), emb_.begin(), emb_.end());
+      for (std::size_t r = 0; r < emb_.size(); r += static_cast<std::size_t>(cfg_.dim))
+        pending_.emplace_back(emb_.begin() + static_cast<std::ptrdiff_t>(r),
+                              emb_.begin() + static_cast<std::ptrdiff_t>(r) + cfg_.dim);
+      done += f;
+      run_decoder();
+    }
+    if (stopped_) done = frames;  // nothing more will be computed: drop the frames
+    mel_frames_.erase(mel_frames_.begin(), mel_frames_.begin() + done * nm);
+  }
+
+  void run_decoder() {
+    const auto n_prompt = static_cast<std::int64_t>(prompt_.size());
+    if (dec_.next_pos == 0) {
+      if (static_cast<std::int64_t>(pending_.size()) < n_prompt) return;
+      const auto t = Clock::now();
+      std::vector<float> x(static_cast<std::size_t>(n_prompt * cfg_.dim));
+      for (std::int64_t p = 0; p < n_prompt; ++p) {
+        std::copy(pending_.front().begin(), pending_.front().end(), x.begin() + p * cfg_.dim);
+        pending_.pop_front();
+        m_.decoder.add_embedding(prompt_[static_cast<std::size_t>(p)], x.data() + p * cfg_.dim);
+      }
+      m_.decoder.forward(dec_, x.data(), n_prompt, *ada_, &m_.pool);
+      emit(x.data() + (n_prompt - 1) * cfg_.dim);
+      stats_.prefill_ms += ms_since(t);
+      stats_.prefill_positions = n_prompt;
+    }
+    while (!stopped_ && !pending_.empty()) {
+      const auto t = Clock::now();
+      std::vector<float> x = std::move(pending_.front());
+      pending_.pop_front();
+      m_.decoder.add_embedding(next_input_, x.data());
+      m_.decoder.forward(dec_, x.data(), 1, *ada_, &m_.pool);
+      emit(x.data());
+      stats_.decode_ms += ms_since(t);
+      ++stats_.decode_steps;
+    }
+  }
+
+  // Head and greedy choice for the hidden state of the newest position.
+  void emit(const float* hidden) {
+    logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
+    m_.decoder.logits(hidden, logits_.data(), &m_.pool);
+    if (o_.dump) o_.dump->logits.insert(o_.dump->logits.end(), logits_.begin(), logits_.end());
+    const int id = static_cast<int>(kernels::argmax(logits_.data(), cfg_.vocab_size));
+    Token t;
+    t.id = id;
+    t.special = tok_.is_special(id);
+    t.piece = tok_.piece(id);
+    t.time_s = token_time_s(static_cast<std::int64_t>(tokens_.size()), seconds_per_token_);
+    tokens_.push_back(t);
+    const bool eos = id == tok_.eos_id();
+    next_input_ = eos ? tok_.streaming_pad_id() : id;  // only reached again when the stream goes on
+    if (o_.on_token) o_.on_token(t);
+    if (o_.on_text) {
+      const std::string delta = text_.push(id);
+      if (!delta.empty()) o_.on_text(delta);
+    }
+    if ((eos && o_.stop_on_eos) ||
+        (o_.max_new_tokens >= 0 && static_cast<std::int64_t>(tokens_.size()) >= o_.max_new_tokens))
+      stopped_ = true;
+  }
+
+  std::shared_ptr<const Model> keep_alive_;
+  const Model::Impl& m_;
+  SessionOptions o_;
+  const ModelConfig& cfg_;
+  const Tokenizer& tok_;
+  int delay_tokens_ = 6;
+  const std::vector<std::vector<float>>* ada_ = nullptr;
+  int spt_ = 1280;
+  std::int64_t frames_per_token_ = 8;
+  double seconds_per_token_ = 0.08;
+  std::int64_t left_pad_samples_ = 0;
+  std::vector<int> prompt_;
+
+  StreamingLogMel mel_;
+  EncoderState enc_;
+  DecoderState dec_;
+  IncrementalDecoder text_;
+  std::vector<float> mel_frames_, enc_out_, emb_, logits_;
+  std::deque<std::vector<float>> pending_;  // audio embeddings the decoder has not consumed yet
+  std::vector<Token> tokens_;
+  int next_input_ = 0;
+  TranscribeStats stats_;
+  std::int64_t samples_fed_ = 0, stream_samples_ = 0;
+  bool stopped_ = false, finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Session> make_session(const Model::Impl& m, std::shared_ptr<const Model> keep_alive,
+                                      const SessionOptions& o) {
+  return std::make_unique<SessionImpl>(m, std::move(keep_alive), o);
+}
+
+Transcript transcribe_offline(const Model::Impl& m, std::span<const float> audio, const TranscribeOptions& o) {
+  if (o.max_new_tokens == 0) return {};
+  SessionOptions so;
+  so.delay_ms = o.delay_ms;
+  so.max_new_tokens = o.max_new_tokens;
+  so.stop_on_eos = true;
+  so.on_token = o.on_token;
+  so.dump = o.dump;
+  const auto t0 = Clock::now();
+  SessionImpl s(m, nullptr, so);
+  const std::size_t piece = static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * m.checkpoint.config().samples_per_token());
+  for (std::size_t i = 0; i < audio.size(); i += piece) {
+    s.feed(audio.subspan(i, std::min(piece, audio.size() - i)));
+    if (o.on_progress) o.on_progress(static_cast<double>(i) / static_cast<double>(audio.size()));
+  }
+  if (audio.empty()) s.feed({});
+  Transcript t = s.finish();
+  t.stats.total_ms = ms_since(t0);
+  if (o.on_progress) o.on_progress(1.0);
+  return t;
+}
+
+}  // namespace vrt
