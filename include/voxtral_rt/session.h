@@ -32,11 +32,24 @@ struct SessionOptions {
   StageDump* dump = nullptr;                         // stage outputs (tests, --dump)
 };
 
+// Live-stream measurements. Latency: from the moment the audio a token depends on was fed (the
+// feed() call delivering the last sample of its position plus the 40-sample mel look-ahead) to
+// the moment the token was decided. Step: compute time per decoder position (encoder share
+// included). Percentiles over the last 10,000 tokens.
+struct StreamStats {
+  std::int64_t tokens = 0;
+  double latency_p50_ms = 0, latency_p95_ms = 0, latency_max_ms = 0;
+  double step_p50_ms = 0, step_p95_ms = 0;
+};
+
 class Session {
  public:
   virtual ~Session() = default;
   // Appends 16 kHz mono samples (any count, including 0) and runs every step they complete.
   virtual void feed(std::span<const float> samples_16k) = 0;
+  // The same for audio at another rate (resampled with soxr, chunk by chunk; the rate must stay
+  // the same for the whole stream).
+  virtual void feed(std::span<const float> samples, int sample_rate_hz) = 0;
   // Makes pending text come out without ending the stream: appends the silence that the end
   // of a stream gets (to a whole token, plus delay + 11 tokens), so everything said so far is
   // decided (all positions but the last silent one, whose final mel frame needs 40 samples of
@@ -51,6 +64,7 @@ class Session {
   virtual Transcript snapshot() const = 0;
   // Samples fed so far (excluding padding) and positions run.
   virtual std::int64_t samples_fed() const = 0;
+  virtual StreamStats stream_stats() const = 0;
 };
 
 }  // namespace vrt

@@ -153,8 +153,8 @@ vrt_status fail(const char* function, vrt_status status, const char* message) no
 
 vrt_status index_error(const char* function, std::size_t index, std::size_t size, const char* what) noexcept {
   try {
-    const std::string m =
-        "index " + std::to_string(index) + " is out of range (the transcript has " + std::to_string(size) + " " + what + ")";
+    const std::string m = "index " + std::to_string(index) + " is out of range (the transcript has " +
+                          std::to_string(size) + " " + what + ")";
     set_error(function, "", m.c_str());
   } catch (...) {
     set_error(function, "", "index out of range");
@@ -220,8 +220,8 @@ std::int32_t model_getter(const char* function, const vrt_model* model, Getter&&
 extern "C" {
 
 const char* vrt_status_name(vrt_status status) {
-  const auto i = static_cast<std::size_t>(status);
-  if (i >= kNumStatuses) return "unknown";
+  const int i = static_cast<int>(status);  // a C caller may pass any int
+  if (i < 0 || static_cast<std::size_t>(i) >= kNumStatuses) return "unknown";
   return vrt::status_name(static_cast<vrt::Status>(i)).data();  // string literals: NUL-terminated
 }
 
@@ -284,7 +284,8 @@ int32_t vrt_model_sample_rate(const vrt_model* model) {
 }
 
 int32_t vrt_model_vocab_size(const vrt_model* model) {
-  return model_getter("vrt_model_vocab_size", model, [](const vrt::Model& m) { return m.tokenizer().vocab_size(); });
+  return model_getter("vrt_model_vocab_size", model,
+                      [](const vrt::Model& m) { return m.tokenizer().vocab_size(); });
 }
 
 int32_t vrt_model_default_delay_ms(const vrt_model* model) {

@@ -14,5 +14,6 @@ Runner add_info_command(CLI::App& app);
 Runner add_mel_command(CLI::App& app);
 Runner add_tokenize_commands(CLI::App& app);  // tokenize and detokenize
 Runner add_transcribe_command(CLI::App& app);
+Runner add_stream_command(CLI::App& app);
 
 }  // namespace vrt::cli

@@ -8,7 +8,7 @@
 #include "voxtral_rt/error.h"
 
 namespace {
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = VRT_VERSION_STRING;  // project(VERSION) in CMakeLists.txt
 constexpr int kExitNotFound = 3;
 }
 
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
   auto transcribe = vrt::cli::add_transcribe_command(app);
+  auto stream = vrt::cli::add_stream_command(app);
   auto info = vrt::cli::add_info_command(app);
   auto mel = vrt::cli::add_mel_command(app);
   auto tok = vrt::cli::add_tokenize_commands(app);
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
     for (auto* sub : app.get_subcommands()) {
       const std::string name = sub->get_name();
       if (name == "transcribe") return transcribe();
+      if (name == "stream") return stream();
       if (name == "info") return info();
       if (name == "mel") return mel();
       if (name == "tokenize" || name == "detokenize") return tok();

@@ -16,6 +16,7 @@
 #include "kernels/kernels.h"
 #include "runtime/model_impl.h"
 #include "runtime/timestamps.h"
+#include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/session.h"
 
@@ -53,6 +54,35 @@ class SessionImpl final : public Session {
     push(samples);
   }
 
+  void feed(std::span<const float> samples, int sample_rate_hz) override {
+    if (sample_rate_hz == cfg_.encoder.audio.sampling_rate) return feed(samples);
+    if (!resampler_) resampler_ = std::make_unique<StreamResampler>(sample_rate_hz, cfg_.encoder.audio.sampling_rate);
+    if (resampler_->from_hz() != sample_rate_hz)
+      throw Error(Status::invalid_argument, "the sample rate changed mid-stream (" + std::to_string(resampler_->from_hz()) +
+                                                " -> " + std::to_string(sample_rate_hz) + " Hz)");
+    resampler_->process(samples, resampled_);
+    feed(resampled_);
+    resampled_.clear();
+  }
+
+  StreamStats stream_stats() const override {
+    StreamStats r;
+    r.tokens = static_cast<std::int64_t>(tokens_.size());
+    auto pct = [](std::vector<double> v, double q) {
+      if (v.empty()) return 0.0;
+      const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+      return v[k];
+    };
+    const std::vector<double> lat(latency_ms_.begin(), latency_ms_.end()), step(step_ms_.begin(), step_ms_.end());
+    r.latency_p50_ms = pct(lat, 0.5);
+    r.latency_p95_ms = pct(lat, 0.95);
+    r.latency_max_ms = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
+    r.step_p50_ms = pct(step, 0.5);
+    r.step_p95_ms = pct(step, 0.95);
+    return r;
+  }
+
   void flush() override {
     if (finished_) throw Error(Status::bad_state, "flush() after finish()");
     push_silence(end_padding());
@@ -60,6 +90,11 @@ class SessionImpl final : public Session {
 
   Transcript finish() override {
     if (finished_) throw Error(Status::bad_state, "finish() called twice");
+    if (resampler_) {  // the resampler's delayed tail belongs to the audio
+      resampler_->flush(resampled_);
+      feed(resampled_);
+      resampled_.clear();
+    }
     push_silence(end_padding());
     {
       const auto t = Clock::now();
@@ -86,6 +121,10 @@ class SessionImpl final : public Session {
     stats_ = {};
     samples_fed_ = 0;
     stream_samples_ = 0;
+    resampler_.reset();
+    arrivals_.clear();
+    latency_ms_.clear();
+    step_ms_.clear();
     stopped_ = finished_ = false;
     if (o_.dump) *o_.dump = {};
     push_silence(left_pad_samples_);  // the 32 tokens of silence every stream starts with
@@ -124,6 +163,7 @@ class SessionImpl final : public Session {
   void push(std::span<const float> samples) {
     const auto t0 = Clock::now();
     stream_samples_ += static_cast<std::int64_t>(samples.size());
+    arrivals_.push_back({stream_samples_, t0});
     if (!samples.empty()) {
       const auto t = Clock::now();
       mel_.feed(samples, mel_frames_);
@@ -150,11 +190,14 @@ class SessionImpl final : public Session {
       m_.encoder.forward(enc_, mel, f, enc_out_, &m_.pool);
       if (o_.dump) o_.dump->encoder.insert(o_.dump->encoder.end(), enc_out_.begin(), enc_out_.end());
       m_.encoder.adapter(enc_out_.data(), f / frames_per_token_, emb_, &m_.pool);
-      stats_.encoder_ms += ms_since(t);
+      const double enc_ms = ms_since(t);
+      stats_.encoder_ms += enc_ms;
       if (o_.dump) o_.dump->adapter.insert(o_.dump->adapter.end(), emb_.begin(), emb_.end());
+      const double share = enc_ms / static_cast<double>(f / frames_per_token_);
       for (std::size_t r = 0; r < emb_.size(); r += static_cast<std::size_t>(cfg_.dim))
-        pending_.emplace_back(emb_.begin() + static_cast<std::ptrdiff_t>(r),
-                              emb_.begin() + static_cast<std::ptrdiff_t>(r) + cfg_.dim);
+        pending_.push_back({std::vector<float>(emb_.begin() + static_cast<std::ptrdiff_t>(r),
+                                               emb_.begin() + static_cast<std::ptrdiff_t>(r) + cfg_.dim),
+                            share});
       done += f;
       run_decoder();
     }
@@ -168,30 +211,34 @@ class SessionImpl final : public Session {
       if (static_cast<std::int64_t>(pending_.size()) < n_prompt) return;
       const auto t = Clock::now();
       std::vector<float> x(static_cast<std::size_t>(n_prompt * cfg_.dim));
+      step_compute_ms_ = 0;
       for (std::int64_t p = 0; p < n_prompt; ++p) {
-        std::copy(pending_.front().begin(), pending_.front().end(), x.begin() + p * cfg_.dim);
+        const auto& e = pending_.front().embedding;
+        std::copy(e.begin(), e.end(), x.begin() + p * cfg_.dim);
+        step_compute_ms_ += pending_.front().encoder_ms;
         pending_.pop_front();
         m_.decoder.add_embedding(prompt_[static_cast<std::size_t>(p)], x.data() + p * cfg_.dim);
       }
       m_.decoder.forward(dec_, x.data(), n_prompt, *ada_, &m_.pool);
-      emit(x.data() + (n_prompt - 1) * cfg_.dim);
+      emit(x.data() + (n_prompt - 1) * cfg_.dim, t);
       stats_.prefill_ms += ms_since(t);
       stats_.prefill_positions = n_prompt;
     }
     while (!stopped_ && !pending_.empty()) {
       const auto t = Clock::now();
-      std::vector<float> x = std::move(pending_.front());
+      std::vector<float> x = std::move(pending_.front().embedding);
+      step_compute_ms_ = pending_.front().encoder_ms;
       pending_.pop_front();
       m_.decoder.add_embedding(next_input_, x.data());
       m_.decoder.forward(dec_, x.data(), 1, *ada_, &m_.pool);
-      emit(x.data());
+      emit(x.data(), t);
       stats_.decode_ms += ms_since(t);
       ++stats_.decode_steps;
     }
   }
 
   // Head and greedy choice for the hidden state of the newest position.
-  void emit(const float* hidden) {
+  void emit(const float* hidden, Clock::time_point step_start) {
     logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
     m_.decoder.logits(hidden, logits_.data(), &m_.pool);
     if (o_.dump) o_.dump->logits.insert(o_.dump->logits.end(), logits_.begin(), logits_.end());
@@ -204,6 +251,7 @@ class SessionImpl final : public Session {
     tokens_.push_back(t);
     const bool eos = id == tok_.eos_id();
     next_input_ = eos ? tok_.streaming_pad_id() : id;  // only reached again when the stream goes on
+    record_timing(step_compute_ms_ + ms_since(step_start));
     if (o_.on_token) o_.on_token(t);
     if (o_.on_text) {
       const std::string delta = text_.push(id);
@@ -213,6 +261,27 @@ class SessionImpl final : public Session {
         (o_.max_new_tokens >= 0 && static_cast<std::int64_t>(tokens_.size()) >= o_.max_new_tokens))
       stopped_ = true;
   }
+
+  // Latency of the token just decided (its position is dec_.next_pos - 1) and its compute time
+  // (decoder step plus its share of the encoder chunk).
+  void record_timing(double compute_ms) {
+    const auto now = Clock::now();
+    const std::int64_t needed = dec_.next_pos * spt_ + kLookAheadSamples;
+    while (arrivals_.size() > 1 && arrivals_.front().stream_end < needed) arrivals_.pop_front();
+    if (!arrivals_.empty())
+      keep_last(latency_ms_, std::chrono::duration<double, std::milli>(now - arrivals_.front().time).count());
+    keep_last(step_ms_, compute_ms);
+  }
+  static void keep_last(std::deque<double>& d, double v) {
+    d.push_back(v);
+    if (d.size() > 10000) d.pop_front();
+  }
+
+  static constexpr std::int64_t kLookAheadSamples = 40;  // the last mel frame's half window past the token
+  struct Arrival {
+    std::int64_t stream_end;
+    Clock::time_point time;
+  };
 
   std::shared_ptr<const Model> keep_alive_;
   const Model::Impl& m_;
@@ -232,12 +301,21 @@ class SessionImpl final : public Session {
   DecoderState dec_;
   IncrementalDecoder text_;
   std::vector<float> mel_frames_, enc_out_, emb_, logits_;
-  std::deque<std::vector<float>> pending_;  // audio embeddings the decoder has not consumed yet
+  struct Pending {
+    std::vector<float> embedding;  // a[p]
+    double encoder_ms;             // its share of the encoder chunk's compute
+  };
+  std::deque<Pending> pending_;  // audio embeddings the decoder has not consumed yet
   std::vector<Token> tokens_;
   int next_input_ = 0;
   TranscribeStats stats_;
   std::int64_t samples_fed_ = 0, stream_samples_ = 0;
   bool stopped_ = false, finished_ = false;
+  std::unique_ptr<StreamResampler> resampler_;
+  std::vector<float> resampled_;
+  std::deque<Arrival> arrivals_;
+  std::deque<double> latency_ms_, step_ms_;
+  double step_compute_ms_ = 0;
 };
 
 }  // namespace

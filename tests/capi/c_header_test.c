@@ -63,6 +63,8 @@ int vrt_c_header_test(const char* model_dir, const char* audio_path) {
 
   CHECK(str_eq(vrt_status_name(VRT_STATUS_OK), "ok"));
   CHECK(str_eq(vrt_status_name(VRT_STATUS_BAD_AUDIO), "bad_audio"));
+  CHECK(str_eq(vrt_status_name((vrt_status)99), "unknown"));
+  CHECK(str_eq(vrt_status_name((vrt_status)-1), "unknown"));
   CHECK(vrt_version() != NULL && vrt_system_info() != NULL && vrt_last_error() != NULL);
 
   mp = vrt_model_default_params();

@@ -130,7 +130,6 @@ TEST(CapiBasics, StatusNamesMatchTheCppList) {
   EXPECT_STREQ(vrt_status_name(VRT_STATUS_INVALID_ARGUMENT), "invalid_argument");
   EXPECT_STREQ(vrt_status_name(VRT_STATUS_BAD_AUDIO), "bad_audio");
   EXPECT_STREQ(vrt_status_name(static_cast<vrt_status>(n)), "unknown");
-  EXPECT_STREQ(vrt_status_name(static_cast<vrt_status>(-1)), "unknown");
 }
 
 TEST(CapiBasics, VersionAndSystemInfo) {
@@ -250,7 +249,11 @@ TEST_F(Capi, NegativeThreadsIsInvalidArgument) {
 
 TEST_F(Capi, TranscribeSamplesEqualsCpp) {
   const Transcript expected = cpp().transcribe(*audio_);
+  // The synthetic model's output is gibberish, but it has everything to compare: text and
+  // special tokens, words, segments (and invalid UTF-8 that became U+FFFD).
   ASSERT_GT(expected.tokens.size(), 10u);
+  ASSERT_GT(expected.words.size(), 1u);
+  ASSERT_GT(expected.segments.size(), 0u);
   TranscriptPtr t;
   ASSERT_EQ(vrt_transcribe(model_, audio_->data(), audio_->size(), nullptr, &t.t), VRT_STATUS_OK) << last_error();
   expect_same(t.t, expected);

@@ -8,38 +8,17 @@
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
-// GCC 12's AVX-512 headers initialize _mm512_undefined_*() results from themselves, which
-// -W(maybe-)uninitialized reports inside inlined intrinsics (GCC bug 105593, fixed in 13).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-
-#include <cstdint>
+#include "kernels/avx512/avx512_util.h"
 
 namespace vrt::kernels::avx512 {
 
 namespace {
 
-using i64 = std::int64_t;
-
-inline __mmask16 tail_mask(i64 n) { return static_cast<__mmask16>((1u << n) - 1u); }
-
-// Horizontal sum / max of 16 lanes (not _mm512_reduce_*: GCC 12 warns inside them).
-inline __m128 fold512(__m512 v, bool max) {
-  const __m512 hi = _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2));
-  const __m256 h = _mm512_castps512_ps256(max ? _mm512_max_ps(v, hi) : _mm512_add_ps(v, hi));
-  const __m128 a = _mm256_castps256_ps128(h), b = _mm256_extractf128_ps(h, 1);
-  return max ? _mm_max_ps(a, b) : _mm_add_ps(a, b);
-}
-inline float hsum(__m512 v) {
-  __m128 q = fold512(v, false);
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
-}
+// Horizontal max of 16 lanes (not _mm512_reduce_max_ps: GCC 12 warns inside it).
 inline float hmax(__m512 v) {
-  __m128 q = fold512(v, true);
+  const __m256 h = _mm512_castps512_ps256(
+      _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
+  __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   q = _mm_max_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_max_ss(q, _mm_movehdup_ps(q)));
 }

@@ -1,0 +1,179 @@
+// `voxtral-rt stream`: live transcription of audio arriving on stdin (raw PCM or WAV), printing
+// text as soon as it is decided. Works with pipes: `ffmpeg -i X -f s16le -ar 16000 -ac 1 - |
+// voxtral-rt stream -` or `arecord -f S16_LE -r 16000 -c 1 | voxtral-rt stream --input-format wav`.
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "commands.h"
+#include "voxtral_rt/audio.h"
+#include "voxtral_rt/error.h"
+#include "voxtral_rt/model.h"
+#include "voxtral_rt/model_path.h"
+#include "voxtral_rt/session.h"
+
+namespace vrt::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+struct StreamCli {
+  std::string model = kDefaultModelId;
+  std::string input = "-";
+  std::string input_format = "s16le";
+  int rate = 16000;
+  int channels = 1;
+  int delay_ms = 0;
+  int interval_ms = 80;
+  int threads = 0;
+  bool timestamps = false;
+  bool realtime = false;
+  bool stop_on_eos = false;
+  bool stats = false;
+};
+
+// Reads stdin in chunks of about interval_ms of audio, decoding raw PCM or a streamed WAV.
+class StdinAudio {
+ public:
+  explicit StdinAudio(const StreamCli& o) : o_(o) {
+    if (o.input_format == "wav") {
+      wav_ = std::make_unique<WavStreamParser>();
+    } else {
+      pcm_ = std::make_unique<PcmDecoder>(o.input_format == "f32le" ? PcmFormat::f32le : PcmFormat::s16le, o.channels);
+    }
+  }
+  int rate() const { return wav_ && wav_->header_complete() ? wav_->sample_rate() : o_.rate; }
+
+  // Waits up to 100 ms for input; false at end of input.
+  bool read(std::vector<float>& out) {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    const int r = ::poll(&p, 1, 100);
+    if (r < 0) {
+      if (errno == EINTR) return true;
+      throw Error(Status::io_error, "cannot poll stdin");
+    }
+    if (r == 0) return true;
+    std::uint8_t buf[16384];
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) return true;
+      throw Error(Status::io_error, "cannot read stdin");
+    }
+    if (n == 0) {
+      if (wav_) wav_->finish();
+      return false;
+    }
+    const std::span<const std::uint8_t> bytes(buf, static_cast<std::size_t>(n));
+    if (wav_) wav_->push_bytes(bytes, out);
+    else pcm_->push_bytes(bytes, out);
+    return true;
+  }
+
+  std::size_t trailing_bytes() const { return pcm_ ? pcm_->pending_bytes() : 0; }
+
+ private:
+  const StreamCli& o_;
+  std::unique_ptr<WavStreamParser> wav_;
+  std::unique_ptr<PcmDecoder> pcm_;
+};
+
+}  // namespace
+
+Runner add_stream_command(CLI::App& app) {
+  auto o = std::make_shared<StreamCli>();
+  auto* cmd = app.add_subcommand("stream", "Transcribe live audio from stdin, printing text as it is decided");
+  cmd->add_option("INPUT", o->input, "- for stdin (the only input for now)")->capture_default_str();
+  cmd->add_option("-m,--model", o->model, "Checkpoint directory or Hugging Face repo id")->capture_default_str();
+  cmd->add_option("--input-format", o->input_format, "s16le, f32le (raw PCM) or wav")
+      ->check(CLI::IsMember({"s16le", "f32le", "wav"}))
+      ->capture_default_str();
+  cmd->add_option("--rate", o->rate, "Sample rate of raw PCM input (resampled to 16 kHz)")
+      ->check(CLI::Range(8000, 192000))
+      ->capture_default_str();
+  cmd->add_option("--channels", o->channels, "Channels of raw PCM input (downmixed)")->check(CLI::Range(1, 8))->capture_default_str();
+  cmd->add_option("--delay-ms", o->delay_ms, "Transcription delay (multiple of 80 in 80..1200, or 2400; default 480)");
+  cmd->add_option("--interval-ms", o->interval_ms,
+                  "Audio gathered per processing call: larger trades latency for throughput")
+      ->check(CLI::Range(10, 10000))
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads, "Compute threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("--timestamps", o->timestamps, "Print each word on its own line with its time");
+  cmd->add_flag("--realtime", o->realtime, "Pace the input at real speed (shows true latency for files)");
+  cmd->add_flag("--stop-on-eos", o->stop_on_eos, "End the stream when the model writes EOS (default: go on)");
+  cmd->add_flag("--stats", o->stats, "Print latency and per-step compute statistics to stderr at the end");
+  return [o] {
+    if (o->input != "-") throw Error(Status::invalid_argument, "stream reads stdin: pass - (or pipe audio in)");
+    if (o->delay_ms != 0) validate_delay_ms(o->delay_ms);
+    std::signal(SIGINT, on_sigint);
+    std::signal(SIGPIPE, SIG_IGN);
+    const auto model = Model::load(resolve_model_path(o->model), {.threads = o->threads});
+    SessionOptions so;
+    so.delay_ms = o->delay_ms;
+    so.stop_on_eos = o->stop_on_eos;
+    bool new_word = true;
+    if (o->timestamps) {
+      so.on_token = [&](const Token& t) {
+        if (t.special) {
+          if (t.id == model->tokenizer().streaming_word_id()) new_word = true;
+          return;
+        }
+        if (new_word || (!t.piece.empty() && t.piece[0] == ' ')) {
+          const auto ms = static_cast<long long>(t.time_s * 1000);
+          std::printf("\n[%02lld:%02lld.%03lld] ", ms / 60000, ms / 1000 % 60, ms % 1000);
+          new_word = false;
+        }
+      };
+    }
+    // Text deltas never split a UTF-8 character (the session holds partial ones back).
+    so.on_text = [&](std::string_view d) {
+      if (o->timestamps && !d.empty() && d[0] == ' ') d.remove_prefix(1);
+      std::fwrite(d.data(), 1, d.size(), stdout);
+      std::fflush(stdout);
+    };
+    auto session = model->new_session(so);
+    StdinAudio in(*o);
+    std::vector<float> buf;
+    const auto t0 = std::chrono::steady_clock::now();
+    double fed_s = 0;
+    const std::size_t interval = static_cast<std::size_t>(o->interval_ms) * 16;
+    bool open = true;
+    while (open && !g_interrupted) {
+      open = in.read(buf);
+      const int rate = in.rate();
+      const std::size_t want = interval * static_cast<std::size_t>(rate) / 16000;
+      while (buf.size() >= want || (!open && !buf.empty())) {
+        const std::size_t n = std::min(want, buf.size());
+        if (o->realtime) {  // wait until this audio would have arrived live
+          fed_s += static_cast<double>(n) / rate;
+          std::this_thread::sleep_until(t0 + std::chrono::duration<double>(fed_s));
+        }
+        session->feed({buf.data(), n}, rate);
+        buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        if (g_interrupted) break;
+      }
+    }
+    if (!buf.empty()) session->feed(buf, in.rate());
+    const auto t = session->finish();
+    std::printf("\n");
+    std::fflush(stdout);
+    if (in.trailing_bytes() > 0)
+      std::fprintf(stderr, "voxtral-rt: warning: %zu trailing bytes (an incomplete sample) were ignored\n", in.trailing_bytes());
+    if (o->stats) {
+      const auto s = session->stream_stats();
+      std::fprintf(stderr,
+                   "stats: audio %.2f s | %lld tokens | latency p50 %.0f ms, p95 %.0f ms, max %.0f ms | "
+                   "compute per step p50 %.1f ms, p95 %.1f ms | total compute %.0f ms\n",
+                   t.stats.audio_s, static_cast<long long>(s.tokens), s.latency_p50_ms, s.latency_p95_ms,
+                   s.latency_max_ms, s.step_p50_ms, s.step_p95_ms, t.stats.total_ms);
+    }
+    return 0;
+  };
+}
+
+}  // namespace vrt::cli
