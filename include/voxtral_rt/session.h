@@ -27,6 +27,10 @@ struct SessionOptions {
   // not end on EOS); the EOS is reported and the next position is fed [STREAMING_PAD]. With
   // stop_on_eos the session stops generating (offline transcription does this).
   bool stop_on_eos = false;
+  // Tokens kept for snapshot()/finish(): -1 keeps all (offline); a live stream that runs for
+  // hours sets a bound so memory stays constant (older tokens were already delivered by the
+  // callbacks).
+  std::int64_t max_kept_tokens = -1;
   std::function<void(const Token&)> on_token;        // every generated token, as decided
   std::function<void(std::string_view)> on_text;     // text deltas, never split inside a UTF-8 character
   StageDump* dump = nullptr;                         // stage outputs (tests, --dump)

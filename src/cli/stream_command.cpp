@@ -116,6 +116,7 @@ Runner add_stream_command(CLI::App& app) {
     SessionOptions so;
     so.delay_ms = o->delay_ms;
     so.stop_on_eos = o->stop_on_eos;
+    so.max_kept_tokens = 4096;  // text is printed as it comes: keep memory constant for endless streams
     bool new_word = true;
     if (o->timestamps) {
       so.on_token = [&](const Token& t) {

@@ -67,7 +67,7 @@ class SessionImpl final : public Session {
 
   StreamStats stream_stats() const override {
     StreamStats r;
-    r.tokens = static_cast<std::int64_t>(tokens_.size());
+    r.tokens = total_tokens_;
     auto pct = [](std::vector<double> v, double q) {
       if (v.empty()) return 0.0;
       const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
@@ -117,6 +117,7 @@ class SessionImpl final : public Session {
     mel_frames_.clear();
     pending_.clear();
     tokens_.clear();
+    total_tokens_ = 0;
     text_ = IncrementalDecoder(tok_);
     stats_ = {};
     samples_fed_ = 0;
@@ -132,14 +133,14 @@ class SessionImpl final : public Session {
 
   Transcript snapshot() const override {
     Transcript t;
-    t.tokens = tokens_;
+    t.tokens.assign(tokens_.begin(), tokens_.end());
     std::vector<int> ids;
-    for (const auto& k : tokens_) ids.push_back(k.id);
+    for (const auto& k : t.tokens) ids.push_back(k.id);
     t.text = tok_.decode(ids);
-    t.words = words_from_tokens(tokens_, tok_.streaming_word_id());
+    t.words = words_from_tokens(t.tokens, tok_.streaming_word_id());
     t.segments = segments_from_words(t.words);
     t.stats = stats_;
-    t.stats.generated_tokens = static_cast<std::int64_t>(tokens_.size());
+    t.stats.generated_tokens = total_tokens_;
     return t;
   }
 
@@ -163,6 +164,7 @@ class SessionImpl final : public Session {
   void push(std::span<const float> samples) {
     const auto t0 = Clock::now();
     stream_samples_ += static_cast<std::int64_t>(samples.size());
+    if (stopped_) arrivals_.clear();  // no token will consume them
     arrivals_.push_back({stream_samples_, t0});
     if (!samples.empty()) {
       const auto t = Clock::now();
@@ -247,8 +249,9 @@ class SessionImpl final : public Session {
     t.id = id;
     t.special = tok_.is_special(id);
     t.piece = tok_.piece(id);
-    t.time_s = token_time_s(static_cast<std::int64_t>(tokens_.size()), seconds_per_token_);
+    t.time_s = token_time_s(total_tokens_++, seconds_per_token_);
     tokens_.push_back(t);
+    if (o_.max_kept_tokens >= 0 && static_cast<std::int64_t>(tokens_.size()) > o_.max_kept_tokens) tokens_.pop_front();
     const bool eos = id == tok_.eos_id();
     next_input_ = eos ? tok_.streaming_pad_id() : id;  // only reached again when the stream goes on
     record_timing(step_compute_ms_ + ms_since(step_start));
@@ -258,7 +261,7 @@ class SessionImpl final : public Session {
       if (!delta.empty()) o_.on_text(delta);
     }
     if ((eos && o_.stop_on_eos) ||
-        (o_.max_new_tokens >= 0 && static_cast<std::int64_t>(tokens_.size()) >= o_.max_new_tokens))
+        (o_.max_new_tokens >= 0 && total_tokens_ >= o_.max_new_tokens))
       stopped_ = true;
   }
 
@@ -306,7 +309,8 @@ class SessionImpl final : public Session {
     double encoder_ms;             // its share of the encoder chunk's compute
   };
   std::deque<Pending> pending_;  // audio embeddings the decoder has not consumed yet
-  std::vector<Token> tokens_;
+  std::deque<Token> tokens_;  // the kept tail (all of them unless max_kept_tokens is set)
+  std::int64_t total_tokens_ = 0;
   int next_input_ = 0;
   TranscribeStats stats_;
   std::int64_t samples_fed_ = 0, stream_samples_ = 0;

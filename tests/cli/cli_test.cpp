@@ -221,3 +221,67 @@ TEST_F(TranscribeCliTest, StatsAndErrors) {
 
 }  // namespace
 }  // namespace vrt
+
+namespace vrt {
+namespace {
+
+// `voxtral-rt stream` with real piped data: the text equals the offline transcription's.
+class StreamCliTest : public TranscribeCliTest {
+ protected:
+  static std::string pcm_of(const std::string& wav, const std::string& fmt, int rate, const test::TempDir& d) {
+    // Raw PCM made from the WAV by python's wave module (int16) or converted to float32 / another rate.
+    const std::string out = d.file("audio." + fmt + std::to_string(rate));
+    const std::string script =
+        "import sys, wave, struct, array\n"
+        "w = wave.open(sys.argv[1]); x = array.array('h', w.readframes(w.getnframes()))\n"
+        "fmt, rate = sys.argv[3], int(sys.argv[4])\n"
+        "if rate != 16000:\n"
+        "    x = array.array('h', [x[int(i * 16000 / rate)] for i in range(int(len(x) * rate / 16000))])\n"
+        "data = x.tobytes() if fmt == 's16le' else array.array('f', [v / 32768.0 for v in x]).tobytes()\n"
+        "open(sys.argv[2], 'wb').write(data)\n";
+    test::write_text(d.file("conv.py"), script);
+    std::string log;
+    EXPECT_EQ(test::run_command(test::python() + " " + d.file("conv.py") + " " + wav + " " + out + " " + fmt + " " + std::to_string(rate), &log), 0) << log;
+    return out;
+  }
+  static std::string stream(const std::string& args) {
+    std::string out;
+    EXPECT_EQ(test::run_command("(" + bin("voxtral-rt") + " stream -m " + dir_->file("tiny") + " --stop-on-eos " + args +
+                                    " 2>/dev/null)", &out), 0) << args << "\n" << out;
+    return out;
+  }
+};
+
+TEST_F(StreamCliTest, PipedPcmAndWavGiveTheOfflineText) {
+  test::TempDir d;
+  const std::string offline = run(clip() + " 2>/dev/null");
+  const auto trim = [](std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    const auto f = s.find_first_not_of(" \n");
+    return f == std::string::npos ? std::string() : s.substr(f);
+  };
+  EXPECT_EQ(trim(stream("- < " + pcm_of(clip(), "s16le", 16000, d))), trim(offline));
+  EXPECT_EQ(trim(stream("--input-format f32le - < " + pcm_of(clip(), "f32le", 16000, d))), trim(offline));
+  EXPECT_EQ(trim(stream("--input-format wav - < " + clip())), trim(offline));
+  EXPECT_EQ(trim(stream("--input-format wav --interval-ms 1000 - < " + clip())), trim(offline));
+  EXPECT_EQ(trim(stream("--input-format wav - < " + clip() + " | cat")), trim(offline));  // through a pipe
+}
+
+TEST_F(StreamCliTest, OtherRatesAreResampled) {
+  test::TempDir d;
+  const auto out = stream("--rate 8000 - < " + pcm_of(clip(), "s16le", 8000, d));
+  EXPECT_FALSE(out.empty());
+}
+
+TEST_F(StreamCliTest, StatsAndBadInput) {
+  std::string out;
+  EXPECT_EQ(test::run_command("(" + bin("voxtral-rt") + " stream -m " + dir_->file("tiny") +
+                                  " --input-format wav --stats - < " + clip() + " > /dev/null)", &out), 0);
+  EXPECT_NE(out.find("latency p50"), std::string::npos) << out;
+  EXPECT_NE(out.find("compute per step"), std::string::npos) << out;
+  EXPECT_EQ(test::run_command(bin("voxtral-rt") + " stream -m " + dir_->file("tiny") + " --input-format wav - < /etc/passwd", &out), 1);
+  EXPECT_NE(out.find("bad_audio"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace vrt
