@@ -195,10 +195,9 @@ def default_bin() -> str | None:
     env = os.environ.get("VRT_BIN")
     if env:
         return env
-    for build in ("build", "build-release", "build-conf"):
-        cand = os.path.join(REPO, build, "bin", "voxtral-rt")
-        if os.access(cand, os.X_OK):
-            return cand
+    cand = os.path.join(REPO, "build", "bin", "voxtral-rt")
+    if os.access(cand, os.X_OK):
+        return cand
     return shutil.which("voxtral-rt")
 
 
