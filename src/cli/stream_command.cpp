@@ -36,6 +36,8 @@ struct StreamCli {
   bool realtime = false;
   bool stop_on_eos = false;
   bool stats = false;
+  bool mic = false;
+  std::string mic_device;
 };
 
 // Reads stdin in chunks of about interval_ms of audio, decoding raw PCM or a streamed WAV.
@@ -88,7 +90,9 @@ class StdinAudio {
 Runner add_stream_command(CLI::App& app) {
   auto o = std::make_shared<StreamCli>();
   auto* cmd = app.add_subcommand("stream", "Transcribe live audio from stdin, printing text as it is decided");
-  cmd->add_option("INPUT", o->input, "- for stdin (the only input for now)")->capture_default_str();
+  cmd->add_option("INPUT", o->input, "- for stdin")->capture_default_str();
+  cmd->add_flag("--mic", o->mic, "Capture from the default microphone (PulseAudio/PipeWire) instead of stdin");
+  cmd->add_option("--mic-device", o->mic_device, "Capture from this PulseAudio source instead of the default");
   cmd->add_option("-m,--model", o->model, "Checkpoint directory or Hugging Face repo id")->capture_default_str();
   cmd->add_option("--input-format", o->input_format, "s16le, f32le (raw PCM) or wav")
       ->check(CLI::IsMember({"s16le", "f32le", "wav"}))
@@ -108,7 +112,9 @@ Runner add_stream_command(CLI::App& app) {
   cmd->add_flag("--stop-on-eos", o->stop_on_eos, "End the stream when the model writes EOS (default: go on)");
   cmd->add_flag("--stats", o->stats, "Print latency and per-step compute statistics to stderr at the end");
   return [o] {
-    if (o->input != "-") throw Error(Status::invalid_argument, "stream reads stdin: pass - (or pipe audio in)");
+    if (o->input != "-") throw Error(Status::invalid_argument, "stream reads stdin (-) or the microphone (--mic)");
+    std::unique_ptr<Microphone> mic;
+    if (o->mic || !o->mic_device.empty()) mic = std::make_unique<Microphone>(o->mic_device, o->interval_ms);
     if (o->delay_ms != 0) validate_delay_ms(o->delay_ms);
     std::signal(SIGINT, on_sigint);
     std::signal(SIGPIPE, SIG_IGN);
@@ -138,12 +144,20 @@ Runner add_stream_command(CLI::App& app) {
       std::fflush(stdout);
     };
     auto session = model->new_session(so);
-    StdinAudio in(*o);
     std::vector<float> buf;
+    if (mic) {
+      std::fprintf(stderr, "listening (Ctrl-C to stop)\n");
+      while (!g_interrupted) {
+        mic->read(buf);
+        session->feed(buf);
+      }
+      buf.clear();
+    }
+    StdinAudio in(*o);
     const auto t0 = std::chrono::steady_clock::now();
     double fed_s = 0;
     const std::size_t interval = static_cast<std::size_t>(o->interval_ms) * 16;
-    bool open = true;
+    bool open = !mic;
     while (open && !g_interrupted) {
       open = in.read(buf);
       const int rate = in.rate();

@@ -285,3 +285,41 @@ TEST_F(StreamCliTest, StatsAndBadInput) {
 
 }  // namespace
 }  // namespace vrt
+
+namespace vrt {
+namespace {
+
+TEST_F(StreamCliTest, MicrophoneWithoutASoundServerIsAClearError) {
+  test::TempDir d;
+  std::string out;
+  EXPECT_EQ(test::run_command("XDG_RUNTIME_DIR=" + d.path() + " PULSE_SERVER=unix:" + d.file("none") + " " +
+                                  bin("voxtral-rt") + " stream -m " + dir_->file("tiny") + " --mic", &out), 3);
+  EXPECT_NE(out.find("no microphone"), std::string::npos) << out;
+}
+
+// A private PulseAudio server with a null sink: a clip played into the sink is captured from its
+// monitor source through --mic-device, as a microphone would be.
+TEST_F(StreamCliTest, MicrophoneThroughANullSource) {
+  std::string out;
+  if (test::run_command("command -v pulseaudio && command -v paplay", &out) != 0)
+    GTEST_SKIP() << "pulseaudio/paplay not installed (scripts/setup.sh installs them)";
+  test::TempDir d;
+  const std::string env = "XDG_RUNTIME_DIR=" + d.path() + " HOME=" + d.path() + " ";
+  ASSERT_EQ(test::run_command(env + "pulseaudio -n --daemonize=yes --exit-idle-time=-1 --use-pid-file=no "
+                                    "-L 'module-native-protocol-unix auth-anonymous=1' -L 'module-null-sink sink_name=null' "
+                                    "--log-target=stderr", &out), 0) << out;
+  std::string log;
+  const int rc = test::run_command(
+      "(" + env + "paplay -d null " + clip() + " & " + env + "timeout --preserve-status -s INT 6 " + bin("voxtral-rt") + " stream -m " +
+          dir_->file("tiny") + " --mic-device null.monitor --stats > " + d.file("text") + ")", &log);
+  test::run_command(env + "pulseaudio -k", &out);
+  EXPECT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("listening"), std::string::npos) << log;
+  // About 6 s were captured (timeout's SIGINT ends the stream cleanly with its final text).
+  const auto at = log.find("stats: audio ");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_GT(std::stod(log.substr(at + 13)), 3.0) << log;
+}
+
+}  // namespace
+}  // namespace vrt

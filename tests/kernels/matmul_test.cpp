@@ -145,7 +145,7 @@ void check_shape(std::int64_t m, std::int64_t rows, std::int64_t cols, bool bias
 TEST_P(MatmulTest, OddShapesAllDtypesAllThreadCounts) {
   std::mt19937 rng(42);
   int variant = 0;
-  for (std::int64_t m : {1, 2, 3, 4, 5, 7, 17, 64}) {
+  for (std::int64_t m : {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 64}) {
     for (std::int64_t cols : {1, 5, 16, 33, 127, 1280}) {
       for (std::int64_t rows : {1, 3, 17, 100}) {
         ++variant;
@@ -223,6 +223,15 @@ TEST(KernelSelection, ParseAndSupport) {
   EXPECT_EQ(best_isa(none), CpuIsa::ref);
   EXPECT_THROW(select_kernels(none, CpuIsa::avx512), Error);  // an error, never a fallback
   EXPECT_EQ(select_kernels(none, std::nullopt).isa, CpuIsa::ref);
+  // Each supported ISA has its own kernels (catches an ISA file silently built without its
+  // flags, which would fall back to the reference table under the ISA's name).
+  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx512}) {
+    if (!isa_supported(isa, cpu_features())) continue;
+    const KernelTable& t = select_kernels(cpu_features(), isa);
+    EXPECT_EQ(t.isa, isa);
+    EXPECT_NE(t.matmul_rows, ref_kernel_table().matmul_rows) << isa_name(isa);
+    EXPECT_NE(t.gelu, ref_kernel_table().gelu) << isa_name(isa);
+  }
   const CpuIsa best = best_isa(cpu_features());
   EXPECT_EQ(select_kernels(cpu_features(), std::nullopt).isa, best);
   std::printf("cpu features: %s; best ISA: %s; active: %s\n", cpu_features().describe().c_str(),

@@ -1,4 +1,4 @@
-// AVX-512 matmul for small m (the decoder step, m <= 4): y[i, r] = sum_c x[i, c] W[r, c] + b[r].
+// AVX-512 matmul for small m (the decoder step, short chunks; m <= 16): y[i, r] = sum_c x[i, c] W[r, c] + b[r].
 //
 // Memory bound: every weight byte is read once per call, so the kernel streams W rows and
 // converts them to fp32 in registers (never stored). Tile = MR x rows (= m) by NR W rows, dot
@@ -31,13 +31,14 @@ inline void store_sums(__m512 (&acc)[MR][NR], float* y, i64 ldy, i64 r0, const f
   }
 }
 
+// Tile: x rows [i0, i0 + MR) by W rows [r0, r0 + NR).
 template <DType D, int MR, int NR>
-void gemv_tile(const MatmulArgs& a, i64 r0) {
+void gemv_tile(const MatmulArgs& a, i64 i0, i64 r0) {
   const i64 cols = a.w.cols;
   const void* w[NR];
   for (int j = 0; j < NR; ++j) w[j] = w_row<D>(a.w.data, r0 + j, cols);
   const float* x[MR];
-  for (int i = 0; i < MR; ++i) x[i] = a.x + i * a.ldx;
+  for (int i = 0; i < MR; ++i) x[i] = a.x + (i0 + i) * a.ldx;
   __m512 acc[MR][NR];
   for (int i = 0; i < MR; ++i) {
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
@@ -60,24 +61,34 @@ void gemv_tile(const MatmulArgs& a, i64 r0) {
       for (int i = 0; i < MR; ++i) acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }
-  store_sums<MR, NR>(acc, a.y, a.ldy, r0, a.bias);
+  store_sums<MR, NR>(acc, a.y + i0 * a.ldy, a.ldy, r0, a.bias);
 }
 
 template <DType D, int MR>
-void gemv_m(const MatmulArgs& a, i64 r0, i64 r1) {
+void gemv_m(const MatmulArgs& a, i64 i0, i64 r0, i64 r1) {
   constexpr int kRows = MR == 1 ? 8 : 4;
   i64 r = r0;
-  for (; r + kRows <= r1; r += kRows) gemv_tile<D, MR, kRows>(a, r);
-  for (; r < r1; ++r) gemv_tile<D, MR, 1>(a, r);
+  for (; r + kRows <= r1; r += kRows) gemv_tile<D, MR, kRows>(a, i0, r);
+  for (; r < r1; ++r) gemv_tile<D, MR, 1>(a, i0, r);
 }
 
+// m <= 4: one pass over W. m = 5..16: per block of kGroupRows W rows, one pass per group of
+// <= 4 x rows; later passes read the block from L2, so W still comes from memory once.
 template <DType D>
 void gemv(const MatmulArgs& a, i64 r0, i64 r1) {
-  switch (a.m) {
-    case 1: gemv_m<D, 1>(a, r0, r1); break;
-    case 2: gemv_m<D, 2>(a, r0, r1); break;
-    case 3: gemv_m<D, 3>(a, r0, r1); break;
-    default: gemv_m<D, 4>(a, r0, r1); break;
+  constexpr i64 kGroupRows = 16;
+  const i64 groups = (a.m + 3) / 4;
+  for (i64 rb = r0; rb < r1; rb += (groups == 1 ? r1 - r0 : kGroupRows)) {
+    const i64 re = groups == 1 ? r1 : min_i64(r1, rb + kGroupRows);
+    for (i64 g = 0; g < groups; ++g) {
+      const i64 i0 = g * a.m / groups, mr = (g + 1) * a.m / groups - i0;
+      switch (mr) {
+        case 1: gemv_m<D, 1>(a, i0, rb, re); break;
+        case 2: gemv_m<D, 2>(a, i0, rb, re); break;
+        case 3: gemv_m<D, 3>(a, i0, rb, re); break;
+        default: gemv_m<D, 4>(a, i0, rb, re); break;
+      }
+    }
   }
 }
 

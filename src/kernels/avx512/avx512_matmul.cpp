@@ -1,7 +1,8 @@
 // AVX-512 kernel table: matmul dispatch by m (avx512_gemv.cpp for the memory-bound decode step,
 // avx512_gemm.cpp for the compute-bound encoder/prefill), row conversion, elementwise ops
-// (avx512_elementwise.cpp). The crossover kGemvMaxM: up to 4 rows of x, streaming W once and
-// widening it in registers beats packing it (see bench/kernels/matmul_bench.cpp).
+// (avx512_elementwise.cpp). The crossover kGemvMaxM: up to 16 rows of x, streaming W once and
+// widening it in registers beats packing (transposing) it; at m = 24 they tie (BM_SmallM in
+// bench/kernels/matmul_bench.cpp).
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
@@ -17,7 +18,10 @@ void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
 
 namespace {
-constexpr i64 kGemvMaxM = 4;
+#ifndef VRT_GEMV_MAX_M
+#define VRT_GEMV_MAX_M 16
+#endif
+constexpr i64 kGemvMaxM = VRT_GEMV_MAX_M;
 
 void matmul_rows(const MatmulArgs& a, i64 r0, i64 r1) {
   if (a.m <= kGemvMaxM) {
