@@ -5,6 +5,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "audio_input.h"
 #include "commands.h"
 #include "common/npy.h"
 #include "voxtral_rt/audio.h"
@@ -26,17 +27,6 @@ struct MelOptions {
   int threads = 1;
 };
 
-AudioBuffer read_audio(const std::string& path) {
-  if (path != "-") return load_audio_16k_mono(path);
-  // Whole file from stdin (any format libsndfile reads), then the same decode path.
-  std::string bytes{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  auto buf = decode_audio_memory({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, "stdin");
-  if (buf.sample_rate != kModelSampleRateHz) {
-    buf.samples = resample(buf.samples, buf.sample_rate, kModelSampleRateHz);
-    buf.sample_rate = kModelSampleRateHz;
-  }
-  return buf;
-}
 
 }  // namespace
 
@@ -64,7 +54,7 @@ Runner add_mel_command(CLI::App& app) {
     if (opt->delay_ms <= 0 || opt->delay_ms % 80 != 0)
       throw Error(Status::invalid_argument, "--delay-ms must be a positive multiple of 80");
     const LogMel mel(mc);
-    const auto audio = read_audio(opt->audio);
+    const auto audio = read_audio_16k(opt->audio);
     std::vector<float> padded;
     std::span<const float> input = audio.samples;
     if (!opt->no_pad) {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "audio_input.h"
 #include "commands.h"
 #include "common/npy.h"
 #include "output_formats.h"
@@ -31,16 +32,6 @@ struct TranscribeCli {
   bool no_progress = false;
 };
 
-AudioBuffer read_audio(const std::string& path) {
-  if (path != "-") return load_audio_16k_mono(path);
-  std::string bytes{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-  auto buf = decode_audio_memory({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, "stdin");
-  if (buf.sample_rate != kModelSampleRateHz) {
-    buf.samples = resample(buf.samples, buf.sample_rate, kModelSampleRateHz);
-    buf.sample_rate = kModelSampleRateHz;
-  }
-  return buf;
-}
 
 double peak_rss_mb() {
   rusage u{};
@@ -104,7 +95,7 @@ Runner add_transcribe_command(CLI::App& app) {
     const auto model = Model::load(resolve_model_path(o->model), lo);
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& file : o->audio) {
-      const auto audio = read_audio(file);
+      const auto audio = read_audio_16k(file);
       TranscribeOptions to;
       to.delay_ms = o->delay_ms;
       to.max_new_tokens = o->max_new_tokens;

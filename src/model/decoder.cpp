@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "model/blocks.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt {
@@ -28,40 +29,22 @@ void Decoder::forward(DecoderState& st, float* x, std::int64_t m, const std::vec
                       ThreadPool* pool) const {
   const auto& c = config_;
   if (m < 1 || m > max_block_) throw Error(Status::internal, "decoder block of " + std::to_string(m));
-  const std::int64_t d = c.dim, qd = std::int64_t{c.n_heads} * c.head_dim,
-                     kvd = std::int64_t{c.n_kv_heads} * c.head_dim, hid = c.hidden_dim;
+  const std::int64_t d = c.dim;
   const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.sliding_window};
   const auto eps = static_cast<float>(c.norm_eps);
-  std::vector<float> nrm(static_cast<std::size_t>(m * d)), q(static_cast<std::size_t>(m * qd)),
-      k(static_cast<std::size_t>(m * kvd)), v(k.size()), att(q.size()), proj(nrm.size()),
-      g(static_cast<std::size_t>(m * hid)), u(g.size());
+  std::vector<float> nrm(static_cast<std::size_t>(m * d));
+  BlockScratch scratch;
   const std::int64_t p0 = st.next_pos;
   for (int l = 0; l < c.n_layers; ++l) {
     const auto& L = w_.decoder[static_cast<std::size_t>(l)];
-    KvCache& cache = st.kv[static_cast<std::size_t>(l)];
     kernels::rms_norm(x, m, d, L.attention_norm.data(), eps, nrm.data());
-    kernels::matmul(nrm.data(), m, d, L.wq, nullptr, q.data(), qd, pool);
-    kernels::matmul(nrm.data(), m, d, L.wk, nullptr, k.data(), kvd, pool);
-    kernels::matmul(nrm.data(), m, d, L.wv, nullptr, v.data(), kvd, pool);
-    for (std::int64_t i = 0; i < m; ++i) {
-      rope_.apply(q.data() + i * qd, c.n_heads, p0 + i);
-      rope_.apply(k.data() + i * kvd, c.n_kv_heads, p0 + i);
-      cache.reserve(p0 + i);
-      std::memcpy(cache.k(p0 + i), k.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
-      std::memcpy(cache.v(p0 + i), v.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
-    }
-    attend(q.data(), m, p0, cache, shape, att.data(), pool);
-    kernels::matmul(att.data(), m, qd, L.wo, nullptr, proj.data(), d, pool);
-    for (std::int64_t i = 0; i < m * d; ++i) x[i] += proj[static_cast<std::size_t>(i)];
+    attention_block(nrm.data(), x, m, d, p0, {L.wq, L.wk, L.wv, L.wo}, rope_, shape,
+                    st.kv[static_cast<std::size_t>(l)], scratch, pool);
     kernels::rms_norm(x, m, d, L.ffn_norm.data(), eps, nrm.data());
-    const auto& scale = ada[static_cast<std::size_t>(l)];
+    const auto& scale = ada[static_cast<std::size_t>(l)];  // time-conditioned norm: * (1 + s_l)
     for (std::int64_t i = 0; i < m; ++i)
       for (std::int64_t j = 0; j < d; ++j) nrm[static_cast<std::size_t>(i * d + j)] *= scale[static_cast<std::size_t>(j)];
-    kernels::matmul(nrm.data(), m, d, L.w1, nullptr, g.data(), hid, pool);
-    kernels::matmul(nrm.data(), m, d, L.w3, nullptr, u.data(), hid, pool);
-    kernels::silu_mul(g.data(), u.data(), g.data(), m * hid);
-    kernels::matmul(g.data(), m, hid, L.w2, nullptr, proj.data(), d, pool);
-    for (std::int64_t i = 0; i < m * d; ++i) x[i] += proj[static_cast<std::size_t>(i)];
+    feed_forward_block(nrm.data(), x, m, d, c.hidden_dim, {L.w1, L.w2, L.w3}, scratch, pool);
   }
   st.next_pos += m;
 }

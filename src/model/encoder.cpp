@@ -3,17 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/blocks.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt {
-namespace {
-
-void add_to(float* x, const float* y, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) x[i] += y[i];
-}
-
-}  // namespace
-
 Encoder::Encoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_chunk_frames)
     : config_(config), w_(weights), max_chunk_(max_chunk_frames),
       rope_(config.encoder.head_dim, config.encoder.rope_theta) {}
@@ -70,37 +63,19 @@ void Encoder::forward(EncoderState& st, const float* mel, std::int64_t t_mel, st
   std::memcpy(st.mel_tail.data() + nm, mel_frame(t_mel - 1), static_cast<std::size_t>(nm) * sizeof(float));
   std::memcpy(st.h1_tail.data(), h1.data() + (t_mel - 1) * d, static_cast<std::size_t>(d) * sizeof(float));
 
-  const std::int64_t qd = std::int64_t{e.n_heads} * e.head_dim, kvd = std::int64_t{e.n_kv_heads} * e.head_dim;
   const AttentionShape shape{e.n_heads, e.n_kv_heads, e.head_dim, e.sliding_window};
   const auto eps = static_cast<float>(e.norm_eps);
-  std::vector<float> nrm(x.size()), q(static_cast<std::size_t>(n * qd)), k(static_cast<std::size_t>(n * kvd)),
-      v(static_cast<std::size_t>(n * kvd)), att(static_cast<std::size_t>(n * qd)), proj(x.size()),
-      g(static_cast<std::size_t>(n * e.hidden_dim)), u(g.size());
+  std::vector<float> nrm(x.size());
+  BlockScratch scratch;
   auto bias = [](const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); };
   const std::int64_t p0 = st.next_frame;
   for (int l = 0; l < e.n_layers; ++l) {
     const auto& L = w_.encoder[static_cast<std::size_t>(l)];
-    KvCache& cache = st.kv[static_cast<std::size_t>(l)];
     kernels::rms_norm(x.data(), n, d, L.attention_norm.data(), eps, nrm.data());
-    kernels::matmul(nrm.data(), n, d, L.wq, bias(L.bq), q.data(), qd, pool);
-    kernels::matmul(nrm.data(), n, d, L.wk, nullptr, k.data(), kvd, pool);
-    kernels::matmul(nrm.data(), n, d, L.wv, bias(L.bv), v.data(), kvd, pool);
-    for (std::int64_t i = 0; i < n; ++i) {
-      rope_.apply(q.data() + i * qd, e.n_heads, p0 + i);
-      rope_.apply(k.data() + i * kvd, e.n_kv_heads, p0 + i);
-      cache.reserve(p0 + i);
-      std::memcpy(cache.k(p0 + i), k.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
-      std::memcpy(cache.v(p0 + i), v.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
-    }
-    attend(q.data(), n, p0, cache, shape, att.data(), pool);
-    kernels::matmul(att.data(), n, qd, L.wo, bias(L.bo), proj.data(), d, pool);
-    add_to(x.data(), proj.data(), n * d);
+    attention_block(nrm.data(), x.data(), n, d, p0, {L.wq, L.wk, L.wv, L.wo, bias(L.bq), bias(L.bv), bias(L.bo)},
+                    rope_, shape, st.kv[static_cast<std::size_t>(l)], scratch, pool);
     kernels::rms_norm(x.data(), n, d, L.ffn_norm.data(), eps, nrm.data());
-    kernels::matmul(nrm.data(), n, d, L.w1, nullptr, g.data(), e.hidden_dim, pool);
-    kernels::matmul(nrm.data(), n, d, L.w3, nullptr, u.data(), e.hidden_dim, pool);
-    kernels::silu_mul(g.data(), u.data(), g.data(), n * e.hidden_dim);
-    kernels::matmul(g.data(), n, e.hidden_dim, L.w2, bias(L.b2), proj.data(), d, pool);
-    add_to(x.data(), proj.data(), n * d);
+    feed_forward_block(nrm.data(), x.data(), n, d, e.hidden_dim, {L.w1, L.w2, L.w3, bias(L.b2)}, scratch, pool);
   }
   kernels::rms_norm(x.data(), n, d, w_.encoder_norm.data(), eps, out.data());
   st.next_frame += n;

@@ -7,22 +7,15 @@
 #include <sys/resource.h>
 
 #include <cmath>
-#include <fstream>
 #include <random>
 
-#include "synth.h"
+#include "micro_model.h"
 #include "test_util.h"
 #include "voxtral_rt/model.h"
 
 namespace vrt {
 namespace {
 
-double rss_mb() {  // current resident set, from /proc/self/statm (pages)
-  std::ifstream f("/proc/self/statm");
-  long size = 0, resident = 0;
-  f >> size >> resident;
-  return static_cast<double>(resident) * 4096.0 / 1e6;
-}
 
 double peak_rss_mb() {
   rusage u{};
@@ -32,15 +25,7 @@ double peak_rss_mb() {
 
 TEST(LongAudio, OneHourInBoundedMemory) {
   test::TempDir dir;
-  synth::SynthOptions o;
-  o.preset = "tiny";
-  o.vocab_ranks = 256;
-  o.weight_scale = 2.0;
-  o.overrides = {{"dim", "32"},        {"n_layers", "1"},     {"head_dim", "16"},   {"n_heads", "2"},
-                 {"n_kv_heads", "1"},  {"hidden_dim", "64"},  {"ada_rms_norm_t_cond_dim", "4"},
-                 {"enc.dim", "32"},    {"enc.n_layers", "1"}, {"enc.head_dim", "16"},
-                 {"enc.n_heads", "2"}, {"enc.n_kv_heads", "2"}, {"enc.hidden_dim", "64"}};
-  synth::write_checkpoint(dir.path(), o);
+  test::write_micro_checkpoint(dir.path());
   const auto model = Model::load(dir.path(), {.threads = 1});
 
   std::vector<float> audio(16000 * 3600);
@@ -49,7 +34,7 @@ TEST(LongAudio, OneHourInBoundedMemory) {
   for (std::size_t i = 0; i < audio.size(); ++i)
     audio[i] = 0.3f * static_cast<float>(std::sin(0.05 * static_cast<double>(i % 100000))) + noise(rng);
 
-  const double before = rss_mb();
+  const double before = test::resident_mb();
   const Transcript t = model->transcribe(audio);
   const double growth = peak_rss_mb() - before;
   // ceil(3600 s x 12.5) + 11 tokens unless EOS came first.

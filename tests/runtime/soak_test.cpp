@@ -4,34 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <random>
 
-#include "synth.h"
+#include "micro_model.h"
 #include "test_util.h"
 #include "voxtral_rt/session.h"
 
 namespace vrt {
 namespace {
 
-double rss_mb() {
-  std::ifstream f("/proc/self/statm");
-  long size = 0, resident = 0;
-  f >> size >> resident;
-  return static_cast<double>(resident) * 4096.0 / 1e6;
-}
 
 TEST(Soak, ThreeHoursInConstantMemory) {
   test::TempDir dir;
-  synth::SynthOptions o;
-  o.preset = "tiny";
-  o.vocab_ranks = 256;
-  o.weight_scale = 2.0;
-  o.overrides = {{"dim", "32"},        {"n_layers", "1"},     {"head_dim", "16"},   {"n_heads", "2"},
-                 {"n_kv_heads", "1"},  {"hidden_dim", "64"},  {"ada_rms_norm_t_cond_dim", "4"},
-                 {"enc.dim", "32"},    {"enc.n_layers", "1"}, {"enc.head_dim", "16"},
-                 {"enc.n_heads", "2"}, {"enc.n_kv_heads", "2"}, {"enc.hidden_dim", "64"}};
-  synth::write_checkpoint(dir.path(), o);
+  test::write_micro_checkpoint(dir.path());
   const auto model = Model::load(dir.path(), {.threads = 1});
   SessionOptions so;
   so.max_kept_tokens = 1000;
@@ -49,7 +34,7 @@ TEST(Soak, ThreeHoursInConstantMemory) {
     for (std::size_t i = 0; i < second.size(); ++i)
       second[i] = silent ? 0.0f : 0.3f * static_cast<float>(std::sin(0.03 * static_cast<double>(i + 7 * sec))) + noise(rng);
     s->feed(second);
-    if (sec % 3600 == 0) rss_at_hour.push_back(rss_mb());
+    if (sec % 3600 == 0) rss_at_hour.push_back(test::resident_mb());
   }
   const auto t = s->finish();
   // 3 h = 135,000 positions of audio (+32 left pad, +17 right): past 131072.

@@ -1,0 +1,44 @@
+#include "model/blocks.h"
+
+#include <cstring>
+
+namespace vrt {
+
+void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t p0,
+                     const AttentionWeights& w, const Rope& rope, const AttentionShape& shape, KvCache& cache,
+                     BlockScratch& s, ThreadPool* pool) {
+  const std::int64_t qd = std::int64_t{shape.n_heads} * shape.head_dim;
+  const std::int64_t kvd = std::int64_t{shape.n_kv_heads} * shape.head_dim;
+  s.q.resize(static_cast<std::size_t>(m * qd));
+  s.k.resize(static_cast<std::size_t>(m * kvd));
+  s.v.resize(s.k.size());
+  s.att.resize(s.q.size());
+  s.proj.resize(static_cast<std::size_t>(m * dim));
+  kernels::matmul(n, m, dim, w.wq, w.bq, s.q.data(), qd, pool);
+  kernels::matmul(n, m, dim, w.wk, nullptr, s.k.data(), kvd, pool);
+  kernels::matmul(n, m, dim, w.wv, w.bv, s.v.data(), kvd, pool);
+  for (std::int64_t i = 0; i < m; ++i) {  // biases come before RoPE (spec §6.2)
+    rope.apply(s.q.data() + i * qd, shape.n_heads, p0 + i);
+    rope.apply(s.k.data() + i * kvd, shape.n_kv_heads, p0 + i);
+    cache.reserve(p0 + i);
+    std::memcpy(cache.k(p0 + i), s.k.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
+    std::memcpy(cache.v(p0 + i), s.v.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
+  }
+  attend(s.q.data(), m, p0, cache, shape, s.att.data(), pool);
+  kernels::matmul(s.att.data(), m, qd, w.wo, w.bo, s.proj.data(), dim, pool);
+  for (std::int64_t i = 0; i < m * dim; ++i) x[i] += s.proj[static_cast<std::size_t>(i)];
+}
+
+void feed_forward_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t hidden,
+                        const FeedForwardWeights& w, BlockScratch& s, ThreadPool* pool) {
+  s.gate.resize(static_cast<std::size_t>(m * hidden));
+  s.up.resize(s.gate.size());
+  s.proj.resize(static_cast<std::size_t>(m * dim));
+  kernels::matmul(n, m, dim, w.w1, nullptr, s.gate.data(), hidden, pool);
+  kernels::matmul(n, m, dim, w.w3, nullptr, s.up.data(), hidden, pool);
+  kernels::silu_mul(s.gate.data(), s.up.data(), s.gate.data(), m * hidden);
+  kernels::matmul(s.gate.data(), m, hidden, w.w2, w.b2, s.proj.data(), dim, pool);
+  for (std::int64_t i = 0; i < m * dim; ++i) x[i] += s.proj[static_cast<std::size_t>(i)];
+}
+
+}  // namespace vrt

@@ -1,0 +1,46 @@
+// The two sublayers shared by the encoder and the decoder (spec §6.2, §7.2), on m rows of
+// normalized input n [m, dim], adding their output to the residual stream x [m, dim]:
+//   attention: x += Wo attend(RoPE(Wq n + bq), RoPE(Wk n), Wv n + bv) + bo   (rows at positions p0..)
+//   SwiGLU:    x += W2 (SiLU(W1 n) * W3 n) + b2
+// Biases are optional (null). Keys and values of the new rows go into the ring cache first.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "model/attention.h"
+#include "model/rope.h"
+
+namespace vrt {
+
+struct AttentionWeights {
+  const kernels::WeightView& wq;
+  const kernels::WeightView& wk;
+  const kernels::WeightView& wv;
+  const kernels::WeightView& wo;
+  const float* bq = nullptr;
+  const float* bv = nullptr;
+  const float* bo = nullptr;
+};
+
+struct FeedForwardWeights {
+  const kernels::WeightView& w1;
+  const kernels::WeightView& w2;
+  const kernels::WeightView& w3;
+  const float* b2 = nullptr;
+};
+
+// Reusable buffers for one forward call (sized on first use).
+struct BlockScratch {
+  std::vector<float> q, k, v, att, proj, gate, up;
+};
+
+void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t p0,
+                     const AttentionWeights& w, const Rope& rope, const AttentionShape& shape, KvCache& cache,
+                     BlockScratch& s, ThreadPool* pool);
+
+void feed_forward_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t hidden,
+                        const FeedForwardWeights& w, BlockScratch& s, ThreadPool* pool);
+
+}  // namespace vrt
