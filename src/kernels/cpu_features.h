@@ -12,11 +12,11 @@ namespace vrt::kernels {
 
 struct CpuFeatures {
   bool sse42 = false;
-  bool avx = false;       // AVX + OS YMM state
+  bool avx = false;  // AVX + OS YMM state
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
-  bool avx512f = false;   // AVX-512 F + OS opmask/ZMM state
+  bool avx512f = false;  // AVX-512 F + OS opmask/ZMM state
   bool avx512bw = false;
   bool avx512dq = false;
   bool avx512vl = false;

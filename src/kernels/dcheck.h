@@ -16,12 +16,12 @@
 
 #ifndef VRT_DCHECK
 #ifdef VRT_DCHECK_ENABLED
-#define VRT_DCHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
+#define VRT_DCHECK(cond)                                                                 \
+  do {                                                                                   \
+    if (!(cond)) {                                                                       \
       std::fprintf(stderr, "%s:%d: VRT_DCHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                       \
-    }                                                                                     \
+      std::abort();                                                                      \
+    }                                                                                    \
   } while (0)
 #else
 #define VRT_DCHECK(cond) \

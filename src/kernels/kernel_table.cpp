@@ -103,8 +103,8 @@ float* thread_scratch(std::size_t floats) {
   if (floats > capacity) {
     buffer.reset();
     const std::size_t grown = floats + floats / 4 + 16;
-    buffer.reset(static_cast<float*>(
-        ::operator new[](grown * sizeof(float), std::align_val_t{64})));
+    buffer.reset(
+        static_cast<float*>(::operator new[](grown * sizeof(float), std::align_val_t{64})));
     capacity = grown;
   }
   return buffer.get();

@@ -16,8 +16,8 @@
 namespace vrt::kernels {
 
 namespace {
-constexpr std::int64_t kSerialFlops = 1 << 16;   // below this many multiply-adds: one thread
-constexpr std::int64_t kMinRowsPerChunk = 64;    // m > 4: rows per chunk (W block reuse)
+constexpr std::int64_t kSerialFlops = 1 << 16;  // below this many multiply-adds: one thread
+constexpr std::int64_t kMinRowsPerChunk = 64;   // m > 4: rows per chunk (W block reuse)
 }  // namespace
 
 void matmul(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
@@ -79,8 +79,7 @@ Top2 top2(const float* x, std::int64_t n) {
   return t;
 }
 
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps,
-              float* y) {
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y) {
   VRT_DCHECK(m >= 0 && n >= 1);
   active_kernels().rms_norm(x, m, n, w, eps, y);
 }

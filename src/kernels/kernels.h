@@ -16,7 +16,7 @@
 
 #include <cstdint>
 
-#include "model/tensor_names.h"    // vrt::DType
+#include "model/tensor_names.h"   // vrt::DType
 #include "runtime/thread_pool.h"  // vrt::ThreadPool
 
 namespace vrt::kernels {
@@ -31,6 +31,9 @@ struct WeightView {  // row-major [rows, cols] = PyTorch Linear [out, in]
 // x: [m, cols] with row stride ldx (>= cols); y: [m, rows] with row stride ldy (>= rows); y must
 // not overlap x. Threads split the rows of W (each weight row is read once for all m inputs);
 // pool may be nullptr (single-threaded). m == 0 or rows == 0 is a no-op.
+// y is bitwise the same for any thread count. Summation order (hence the last bits) differs
+// between ISAs and, per ISA, between m <= 16 (W streamed, dot-shaped tiles) and m > 16 (W packed,
+// outer-product tiles), so one row of x may not give bitwise the same y alone and in a batch.
 void matmul(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
             const float* bias, float* y, std::int64_t ldy, ThreadPool* pool);
 

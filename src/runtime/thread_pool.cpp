@@ -1,20 +1,39 @@
 // ThreadPool: n-1 persistent workers plus the caller, one job at a time (see thread_pool.h).
 //
 // A job is [0, n) cut into `chunks` equal contiguous pieces of >= grain indices; every thread
-// (caller included) claims pieces from an atomic counter until none are left. Workers wait on
-// `wake_` for a new generation, run the job, and the last one out signals `done_`. The job
-// lives on the caller's stack; the caller does not return before busy_ drops to zero, so no
-// worker can touch it afterwards.
+// (caller included) claims pieces from an atomic counter until none are left. The caller
+// publishes the job pointer, then bumps `generation_` (under the mutex, so a worker about to
+// sleep cannot miss it) and notifies; workers spin on generation_ for a while, then sleep on
+// `wake_`. The last worker out drops busy_ to zero and signals `done_` (again under the
+// mutex). The job lives on the caller's stack; the caller does not return before busy_ is zero,
+// so no worker touches it afterwards, and no new generation starts before every worker has
+// finished the previous one.
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
-#include <atomic>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define VRT_CPU_PAUSE() _mm_pause()
+#else
+#define VRT_CPU_PAUSE() ((void)0)
+#endif
 
 namespace vrt {
 
 namespace {
 thread_local bool t_inside_job = false;  // set while this thread runs chunks of some job
+
+// One poll's wait: a pause, and every 64th poll a yield, so that on an oversubscribed machine
+// (more runnable threads than cores) a spinning thread lets the one it waits for run.
+inline void relax(int i) {
+  if ((i & 63) == 63) {
+    std::this_thread::yield();
+  } else {
+    VRT_CPU_PAUSE();
+  }
 }
+}  // namespace
 
 struct ThreadPool::Job {
   const std::function<void(std::int64_t, std::int64_t)>* fn = nullptr;
@@ -34,7 +53,7 @@ ThreadPool::ThreadPool(int n_threads) : size_(std::max(1, n_threads)) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -62,18 +81,20 @@ void ThreadPool::run_chunks(Job& job) {
 void ThreadPool::worker_main() {
   std::uint64_t seen = 0;
   for (;;) {
-    Job* job = nullptr;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
+    for (int i = 0; i < kSpinIterations; ++i) {
+      if (generation_.load(std::memory_order_acquire) != seen || stop_.load()) break;
+      relax(i);
     }
-    run_chunks(*job);
-    {
+    if (generation_.load(std::memory_order_acquire) == seen) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+    }
+    if (stop_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
+    run_chunks(*job_.load(std::memory_order_acquire));
+    if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
+      done_.notify_one();
     }
   }
 }
@@ -95,19 +116,22 @@ void ThreadPool::parallel_for(std::int64_t n,
   const std::int64_t target = static_cast<std::int64_t>(size_) * kChunksPerThread;
   job.chunk = std::max(grain, (n + target - 1) / target);
   job.chunks = (n + job.chunk - 1) / job.chunk;
+  job_.store(&job, std::memory_order_release);
+  busy_.store(static_cast<int>(workers_.size()), std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &job;
-    busy_ = static_cast<int>(workers_.size());
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   wake_.notify_all();
   run_chunks(job);
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busy_ == 0; });
-    job_ = nullptr;
+  for (int i = 0; i < kSpinIterations && busy_.load(std::memory_order_acquire) != 0; ++i) {
+    relax(i);
   }
+  if (busy_.load(std::memory_order_acquire) != 0) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return busy_.load(std::memory_order_acquire) == 0; });
+  }
+  job_.store(nullptr, std::memory_order_relaxed);
   if (job.error) std::rethrow_exception(job.error);
 }
 

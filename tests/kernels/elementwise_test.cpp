@@ -133,7 +133,8 @@ TEST_P(ElementwiseTest, GeluExactErf) {
       const double want = gelu_ref(x[i]);
       const double err = std::fabs(y[i] - want);
       const double scale = std::fabs(static_cast<double>(x[i]));
-      ASSERT_LE(err, 8.0 * kU * scale + 1e-37) << "x=" << x[i] << " got=" << y[i] << " want=" << want;
+      ASSERT_LE(err, 8.0 * kU * scale + 1e-37)
+          << "x=" << x[i] << " got=" << y[i] << " want=" << want;
       if (scale > 0) worst = std::max(worst, err / (kU * scale));
     }
     if (len == x.size()) std::printf("gelu worst error: %.2f u |x|\n", worst);
@@ -148,7 +149,8 @@ TEST_P(ElementwiseTest, GeluExactErf) {
 TEST_P(ElementwiseTest, SiluMul) {
   std::mt19937 rng(13);
   std::vector<float> g = random_vec(20000, rng, -20.0f, 20.0f);
-  for (float v : {0.0f, -0.0f, 1e-20f, -80.0f, -87.0f, -100.0f, 80.0f, 100.0f, 1e6f, -1e6f}) g.push_back(v);
+  for (float v : {0.0f, -0.0f, 1e-20f, -80.0f, -87.0f, -100.0f, 80.0f, 100.0f, 1e6f, -1e6f})
+    g.push_back(v);
   std::vector<float> u = random_vec(g.size(), rng, -3.0f, 3.0f);
   for (std::size_t len : {g.size(), std::size_t{1}, std::size_t{15}, std::size_t{17}}) {
     const auto n = static_cast<std::int64_t>(len);
@@ -178,13 +180,19 @@ TEST(KernelSelection, PrintActive) { std::printf("active ISA: %s\n", selected_is
 TEST(KernelSelection, EnvironmentOverride) {
   const std::string self = vrt::test::binary_dir() + "/bin/test_kernels";
   std::string out;
-  ASSERT_EQ(vrt::test::run_command("VRT_ISA=ref " + self + " --gtest_filter=KernelSelection.PrintActive", &out), 0) << out;
+  ASSERT_EQ(vrt::test::run_command(
+                "VRT_ISA=ref " + self + " --gtest_filter=KernelSelection.PrintActive", &out),
+            0)
+      << out;
   EXPECT_NE(out.find("active ISA: ref"), std::string::npos) << out;
-  EXPECT_NE(vrt::test::run_command("VRT_ISA=sse9 " + self + " --gtest_filter=KernelSelection.PrintActive", &out), 0);
+  EXPECT_NE(vrt::test::run_command(
+                "VRT_ISA=sse9 " + self + " --gtest_filter=KernelSelection.PrintActive", &out),
+            0);
   EXPECT_NE(out.find("unknown ISA 'sse9'"), std::string::npos) << out;
   for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx512}) {
     const int rc = vrt::test::run_command(std::string("VRT_ISA=") + isa_name(isa) + " " + self +
-                                              " --gtest_filter=KernelSelection.PrintActive", &out);
+                                              " --gtest_filter=KernelSelection.PrintActive",
+                                          &out);
     if (isa_supported(isa, cpu_features())) {
       EXPECT_EQ(rc, 0) << out;
       EXPECT_NE(out.find(std::string("active ISA: ") + isa_name(isa)), std::string::npos) << out;

@@ -121,8 +121,8 @@ void check_shape(std::int64_t m, std::int64_t rows, std::int64_t cols, bool bias
             continue;
           }
           const double want = ref[static_cast<std::size_t>(i * rows + r)];
-          const double bound = kC * static_cast<double>(cols + 2) * kU *
-                               mag[static_cast<std::size_t>(i * rows + r)];
+          const double bound =
+              kC * static_cast<double>(cols + 2) * kU * mag[static_cast<std::size_t>(i * rows + r)];
           ASSERT_LE(std::fabs(got - want), bound)
               << "y[" << i << "," << r << "] m=" << m << " rows=" << rows << " cols=" << cols
               << " dtype=" << dtype_str(dtype) << " threads=" << threads << " bias=" << bias_on
@@ -160,7 +160,10 @@ TEST_P(MatmulTest, KBlocksAndRowBlocks) {
   // cols past the GEMM K block (1024) and odd; rows past the 64-row W block; m past 6-row tiles.
   std::mt19937 rng(7);
   for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{6, 130, 3001},
-                               {13, 67, 2048}, {2, 131, 3001}, {1, 40, 5120}, {64, 160, 1040}}) {
+                               {13, 67, 2048},
+                               {2, 131, 3001},
+                               {1, 40, 5120},
+                               {64, 160, 1040}}) {
     check_shape(m, rows, cols, true, 1, rng);
     if (HasFatalFailure()) return;
   }
@@ -187,7 +190,8 @@ TEST_P(MatmulTest, WeightRowsToF32IsExact) {
         std::vector<float> out(static_cast<std::size_t>((r1 - r0) * cols + 1), -1.0f);
         weight_rows_to_f32(w.view(), r0, r1, out.data());
         for (std::int64_t i = 0; i < (r1 - r0) * cols; ++i) {
-          ASSERT_EQ(out[static_cast<std::size_t>(i)], w.f32[static_cast<std::size_t>(r0 * cols + i)])
+          ASSERT_EQ(out[static_cast<std::size_t>(i)],
+                    w.f32[static_cast<std::size_t>(r0 * cols + i)])
               << dtype_str(dtype) << " cols=" << cols << " r0=" << r0 << " i=" << i;
         }
         EXPECT_EQ(out.back(), -1.0f);  // nothing written past the end
@@ -201,12 +205,18 @@ TEST_P(MatmulTest, WeightRowsToF32IsExact) {
   weight_rows_to_f32(WeightView{bf, DType::bf16, 1, 6}, 0, 1, out);
   for (int i = 0; i < 6; ++i) {
     const float want = bf16_to_f32(bf[i]);
-    if (std::isnan(want)) EXPECT_TRUE(std::isnan(out[i])); else EXPECT_EQ(out[i], want);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(out[i]));
+    else
+      EXPECT_EQ(out[i], want);
   }
   weight_rows_to_f32(WeightView{hf, DType::f16, 1, 6}, 0, 1, out);
   for (int i = 0; i < 6; ++i) {
     const float want = f16_to_f32(hf[i]);
-    if (std::isnan(want)) EXPECT_TRUE(std::isnan(out[i])); else EXPECT_EQ(out[i], want);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(out[i]));
+    else
+      EXPECT_EQ(out[i], want);
   }
 }
 

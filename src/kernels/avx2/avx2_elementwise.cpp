@@ -55,17 +55,20 @@ inline __m256 erf_ps(__m256 x) {
   q = _mm256_fmadd_ps(q, v2, _mm256_set1_ps(-7.37332916720468e-03f));
   q = _mm256_fmadd_ps(q, v2, _mm256_set1_ps(-1.42647390514189e-02f));
   const __m256 e = _mm256_div_ps(_mm256_mul_ps(v, p), q);
-  const __m256 clamped = _mm256_max_ps(_mm256_min_ps(e, _mm256_set1_ps(1.0f)), _mm256_set1_ps(-1.0f));
+  const __m256 clamped =
+      _mm256_max_ps(_mm256_min_ps(e, _mm256_set1_ps(1.0f)), _mm256_set1_ps(-1.0f));
   return _mm256_blendv_ps(clamped, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN stays NaN
 }
 
 inline __m256 gelu_ps(__m256 x) {
   const __m256 e = erf_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
+                       _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
 inline __m256 silu_mul_ps(__m256 g, __m256 u) {
-  const __m256 den = _mm256_add_ps(_mm256_set1_ps(1.0f), exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), g)));
+  const __m256 den =
+      _mm256_add_ps(_mm256_set1_ps(1.0f), exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), g)));
   return _mm256_mul_ps(_mm256_div_ps(g, den), u);
 }
 
@@ -89,7 +92,8 @@ std::int64_t argmax(const float* x, std::int64_t n) {
   float best = hmax(_mm256_max_ps(m0, m1));
   for (; i < n; ++i) best = x[i] > best ? x[i] : best;
   for (i = 0; i + 8 <= n; i += 8) {
-    const int eq = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(best), _CMP_EQ_OQ));
+    const int eq =
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(best), _CMP_EQ_OQ));
     if (eq != 0) return i + __builtin_ctz(static_cast<unsigned>(eq));
   }
   for (; i < n; ++i) {
@@ -98,8 +102,7 @@ std::int64_t argmax(const float* x, std::int64_t n) {
   return 0;
 }
 
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps,
-              float* y) {
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y) {
   for (i64 row = 0; row < m; ++row) {
     const float* xi = x + row * n;
     float* yi = y + row * n;
@@ -143,7 +146,8 @@ void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
   }
   if (i < n) {
     const __m256i k = tail_mask(n - i);
-    _mm256_maskstore_ps(out + i, k, silu_mul_ps(_mm256_maskload_ps(g + i, k), _mm256_maskload_ps(u + i, k)));
+    _mm256_maskstore_ps(out + i, k,
+                        silu_mul_ps(_mm256_maskload_ps(g + i, k), _mm256_maskload_ps(u + i, k)));
   }
 }
 

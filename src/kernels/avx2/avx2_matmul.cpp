@@ -9,7 +9,10 @@
 //    packed as [c][mr] row tiles and W as [c][16] panels (8x8 in-register transposes); the 6 x 16
 //    micro-kernel keeps 12 accumulators, loads 2 panel vectors and broadcasts 6 x values per c.
 // Each output is one FMA chain per lane/K block whatever the thread split, so results do not
-// depend on the thread count. Error bound as in kernels.h.
+// depend on the thread count. Error bound as in kernels.h. Note for GCC: x broadcasts are
+// written _mm256_set1_ps(value); _mm256_broadcast_ss(pointer) made GCC 12 store all 12
+// accumulators to the stack on every iteration (2x slower), and the fixed-trip tile loops carry
+// `#pragma GCC unroll` so the accumulator arrays stay in registers.
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -22,7 +25,7 @@ namespace avx2 {
 namespace {
 
 constexpr i64 kGemvMaxM = 16;
-constexpr int kMr = 6;           // GEMM: max x rows per tile
+constexpr int kMr = 6;           // GEMM: max x rows per tile (12 accumulators of 16 ymm)
 constexpr int kPanel = 16;       // GEMM: W rows per panel (2 ymm)
 constexpr i64 kKc = 512;         // GEMM: K block
 constexpr i64 kBlockRows = 128;  // GEMM: W rows packed per block
@@ -33,31 +36,42 @@ template <DType D, int MR, int NR>
 void gemv_tile(const MatmulArgs& a, i64 i0, i64 r0) {
   const i64 cols = a.w.cols;
   const void* w[NR];
+#pragma GCC unroll 16
   for (int j = 0; j < NR; ++j) w[j] = w_row<D>(a.w.data, r0 + j, cols);
   const float* x[MR];
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) x[i] = a.x + (i0 + i) * a.ldx;
   __m256 acc[MR][NR];
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   i64 c = 0;
   for (; c + 8 <= cols; c += 8) {
     __m256 xv[MR];
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) xv[i] = _mm256_loadu_ps(x[i] + c);
+#pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) {
       const __m256 wv = load_w<D>(w[j], c);
+#pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }
   if (c < cols) {
     const __m256i k = tail_mask(cols - c);
     __m256 xv[MR];
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) xv[i] = _mm256_maskload_ps(x[i] + c, k);
+#pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) {
       const __m256 wv = load_w_tail<D>(w[j], c, cols - c);
+#pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     float* yi = a.y + (i0 + i) * a.ldy + r0;
     int j = 0;
@@ -154,18 +168,24 @@ template <int MR>
 void tile_kernel(const float* xt, const float* panel, i64 kc, float* y, i64 ldy, i64 valid,
                  const float* bias, bool accumulate) {
   __m256 acc0[MR], acc1[MR];
-  for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    acc0[i] = _mm256_setzero_ps();
+    acc1[i] = _mm256_setzero_ps();
+  }
   for (i64 c = 0; c < kc; ++c) {
     const __m256 w0 = _mm256_load_ps(panel + c * kPanel);
     const __m256 w1 = _mm256_load_ps(panel + c * kPanel + 8);
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m256 xb = _mm256_broadcast_ss(xt + c * MR + i);
+      const __m256 xb = _mm256_set1_ps(xt[c * MR + i]);
       acc0[i] = _mm256_fmadd_ps(xb, w0, acc0[i]);
       acc1[i] = _mm256_fmadd_ps(xb, w1, acc1[i]);
     }
   }
   const __m256i k0 = tail_mask(min_i64(8, valid));
   const __m256i k1 = tail_mask(max_i64(0, valid - 8));
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     float* yi = y + i * ldy;
     __m256 v0 = acc0[i], v1 = acc1[i];
@@ -264,8 +284,8 @@ void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out) {
 }  // namespace avx2
 
 const KernelTable& avx2_kernel_table() {
-  static const KernelTable table{CpuIsa::avx2,       "avx2",       avx2::matmul_rows,
-                                 avx2::convert_rows, avx2::argmax, avx2::rms_norm,
+  static const KernelTable table{CpuIsa::avx2,       "avx2",        avx2::matmul_rows,
+                                 avx2::convert_rows, avx2::argmax,  avx2::rms_norm,
                                  avx2::gelu,         avx2::silu_mul};
   return table;
 }

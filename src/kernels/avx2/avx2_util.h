@@ -84,9 +84,8 @@ inline float hsum(__m256 v) {
 }  // namespace
 
 void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out);  // avx2_matmul.cpp
-std::int64_t argmax(const float* x, std::int64_t n);  // avx2_elementwise.cpp
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps,
-              float* y);
+std::int64_t argmax(const float* x, std::int64_t n);                 // avx2_elementwise.cpp
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
 void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
 

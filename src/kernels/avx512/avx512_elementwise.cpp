@@ -16,8 +16,8 @@ namespace {
 
 // Horizontal max of 16 lanes (not _mm512_reduce_max_ps: GCC 12 warns inside it).
 inline float hmax(__m512 v) {
-  const __m256 h = _mm512_castps512_ps256(
-      _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
+  const __m256 h =
+      _mm512_castps512_ps256(_mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
   __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   q = _mm_max_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_max_ss(q, _mm_movehdup_ps(q)));
@@ -60,11 +60,13 @@ inline __m512 erf_ps(__m512 x) {
 
 inline __m512 gelu_ps(__m512 x) {
   const __m512 e = erf_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)));
-  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                       _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
 inline __m512 silu_mul_ps(__m512 g, __m512 u) {
-  const __m512 den = _mm512_add_ps(_mm512_set1_ps(1.0f), exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g)));
+  const __m512 den =
+      _mm512_add_ps(_mm512_set1_ps(1.0f), exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g)));
   return _mm512_mul_ps(_mm512_div_ps(g, den), u);
 }
 
@@ -88,14 +90,14 @@ std::int64_t argmax(const float* x, std::int64_t n) {
   const __m512 bv = _mm512_set1_ps(best);
   for (i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i < 16 ? n - i : 16);
-    const __mmask16 eq = _mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, x + i), bv, _CMP_EQ_OQ);
+    const __mmask16 eq =
+        _mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, x + i), bv, _CMP_EQ_OQ);
     if (eq != 0) return i + __builtin_ctz(eq);
   }
   return 0;
 }
 
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps,
-              float* y) {
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y) {
   for (i64 row = 0; row < m; ++row) {
     const float* xi = x + row * n;
     float* yi = y + row * n;
@@ -140,8 +142,8 @@ void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
   }
   if (i < n) {
     const __mmask16 k = tail_mask(n - i);
-    _mm512_mask_storeu_ps(out + i, k,
-                          silu_mul_ps(_mm512_maskz_loadu_ps(k, g + i), _mm512_maskz_loadu_ps(k, u + i)));
+    _mm512_mask_storeu_ps(
+        out + i, k, silu_mul_ps(_mm512_maskz_loadu_ps(k, g + i), _mm512_maskz_loadu_ps(k, u + i)));
   }
 }
 

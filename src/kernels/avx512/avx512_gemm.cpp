@@ -14,7 +14,8 @@
 // the result does not depend on the thread count. Error bound as in kernels.h (any order).
 #include <cstddef>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)  // else: not an x86 build, nothing here
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+    defined(__AVX512VL__)  // else: not an x86 build, nothing here
 #include "kernels/avx512/avx512_util.h"
 
 namespace vrt::kernels::avx512 {
@@ -25,6 +26,8 @@ constexpr int kPanel = 32;       // W rows per panel (2 zmm)
 constexpr i64 kKc = 512;         // K block (columns): the x tile is 24 KiB, half of L1
 constexpr i64 kBlockRows = 128;  // W rows packed per block (multiple of kPanel): 256 KiB, L2
 constexpr i64 kPrefetch = 16;    // panel columns prefetched ahead (+3% measured)
+// (GCC: the fixed-trip tile loops carry `#pragma GCC unroll` so the accumulators stay in
+// registers; without it GCC 12 spilled them in the GEMV-style tiles.)
 
 // In-register transpose: r[k] lane j -> r[j] lane k.
 inline void transpose16(__m512 (&r)[16]) {
@@ -91,6 +94,7 @@ template <int MR>
 void tile_kernel(const float* xt, const float* panel, i64 kc, float* y, i64 ldy, i64 valid,
                  const float* bias, bool accumulate) {
   __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
@@ -101,6 +105,7 @@ void tile_kernel(const float* xt, const float* panel, i64 kc, float* y, i64 ldy,
     _mm_prefetch(reinterpret_cast<const char*>(panel + (c + kPrefetch) * kPanel + 16), _MM_HINT_T0);
     const __m512 w0 = _mm512_load_ps(panel + c * kPanel);
     const __m512 w1 = _mm512_load_ps(panel + c * kPanel + 16);
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const __m512 xb = _mm512_set1_ps(xt[c * MR + i]);
       acc0[i] = _mm512_fmadd_ps(xb, w0, acc0[i]);
@@ -109,6 +114,7 @@ void tile_kernel(const float* xt, const float* panel, i64 kc, float* y, i64 ldy,
   }
   const __mmask16 k0 = tail_mask(min_i64(16, valid));
   const __mmask16 k1 = tail_mask(max_i64(0, valid - 16));
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     float* yi = y + i * ldy;
     __m512 v0 = acc0[i], v1 = acc1[i];

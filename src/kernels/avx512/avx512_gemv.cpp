@@ -1,4 +1,5 @@
-// AVX-512 matmul for small m (the decoder step, short chunks; m <= 16): y[i, r] = sum_c x[i, c] W[r, c] + b[r].
+// AVX-512 matmul for small m (the decoder step, short chunks; m <= 16): y[i, r] = sum_c x[i, c]
+// W[r, c] + b[r].
 //
 // Memory bound: every weight byte is read once per call, so the kernel streams W rows and
 // converts them to fp32 in registers (never stored). Tile = MR x rows (= m) by NR W rows, dot
@@ -7,7 +8,8 @@
 // (8 independent FMA chains, 8 sequential streams for the prefetchers); m = 2..4 take 4.
 // Column tails use masked loads (the zero lanes add nothing). Also the exact row conversion
 // weight_rows_to_f32.
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)  // else: not an x86 build, nothing here
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+    defined(__AVX512VL__)  // else: not an x86 build, nothing here
 #include "kernels/avx512/avx512_util.h"
 
 namespace vrt::kernels::avx512 {
@@ -16,6 +18,7 @@ namespace {
 // Writes y[i, r0 + j] = acc[i][j] summed (+ bias[r0 + j]).
 template <int MR, int NR>
 inline void store_sums(__m512 (&acc)[MR][NR], float* y, i64 ldy, i64 r0, const float* bias) {
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
     float* yi = y + i * ldy + r0;
     int j = 0;
@@ -36,28 +39,38 @@ template <DType D, int MR, int NR>
 void gemv_tile(const MatmulArgs& a, i64 i0, i64 r0) {
   const i64 cols = a.w.cols;
   const void* w[NR];
+#pragma GCC unroll 16
   for (int j = 0; j < NR; ++j) w[j] = w_row<D>(a.w.data, r0 + j, cols);
   const float* x[MR];
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) x[i] = a.x + (i0 + i) * a.ldx;
   __m512 acc[MR][NR];
+#pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
   }
   i64 c = 0;
   for (; c + 16 <= cols; c += 16) {
     __m512 xv[MR];
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) xv[i] = _mm512_loadu_ps(x[i] + c);
+#pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) {
       const __m512 wv = load_w<D>(w[j], c);
+#pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }
   if (c < cols) {
     const __mmask16 k = tail_mask(cols - c);
     __m512 xv[MR];
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) xv[i] = _mm512_maskz_loadu_ps(k, x[i] + c);
+#pragma GCC unroll 16
     for (int j = 0; j < NR; ++j) {
       const __m512 wv = load_w_tail<D>(w[j], c, k);
+#pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
     }
   }

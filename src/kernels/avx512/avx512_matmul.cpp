@@ -12,16 +12,12 @@ namespace vrt::kernels {
 namespace avx512 {
 
 std::int64_t argmax(const float* x, std::int64_t n);
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps,
-              float* y);
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
 void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
 
 namespace {
-#ifndef VRT_GEMV_MAX_M
-#define VRT_GEMV_MAX_M 16
-#endif
-constexpr i64 kGemvMaxM = VRT_GEMV_MAX_M;
+constexpr i64 kGemvMaxM = 16;
 
 void matmul_rows(const MatmulArgs& a, i64 r0, i64 r1) {
   if (a.m <= kGemvMaxM) {
@@ -35,8 +31,8 @@ void matmul_rows(const MatmulArgs& a, i64 r0, i64 r1) {
 }  // namespace avx512
 
 const KernelTable& avx512_kernel_table() {
-  static const KernelTable table{CpuIsa::avx512,       "avx512",       avx512::matmul_rows,
-                                 avx512::convert_rows, avx512::argmax, avx512::rms_norm,
+  static const KernelTable table{CpuIsa::avx512,       "avx512",        avx512::matmul_rows,
+                                 avx512::convert_rows, avx512::argmax,  avx512::rms_norm,
                                  avx512::gelu,         avx512::silu_mul};
   return table;
 }

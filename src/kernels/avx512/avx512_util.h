@@ -4,7 +4,8 @@
 // Both are exact, so every path multiplies the checkpoint's exact weight values.
 #pragma once
 
-#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__))
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__))
 #error "avx512_util.h needs -mavx512f -mavx512bw -mavx512dq -mavx512vl"
 #endif
 
@@ -83,8 +84,8 @@ inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
 
 // Sum of the 16 lanes (not _mm512_reduce_add_ps, see the pragma above).
 inline float hsum(__m512 v) {
-  const __m256 h = _mm512_castps512_ps256(
-      _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
+  const __m256 h =
+      _mm512_castps512_ps256(_mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
   __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   q = _mm_add_ps(q, _mm_movehl_ps(q, q));
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
@@ -93,8 +94,8 @@ inline float hsum(__m512 v) {
 }  // namespace
 
 // Entry points of the AVX-512 files (single-threaded, rows [r0, r1) of the output).
-void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1);  // avx512_gemv.cpp, small m
-void gemm_rows(const MatmulArgs& a, i64 r0, i64 r1);  // avx512_gemm.cpp, large m
+void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx512_gemv.cpp, small m
+void gemm_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx512_gemm.cpp, large m
 void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out);  // avx512_gemv.cpp
 
 }  // namespace vrt::kernels::avx512

@@ -26,7 +26,9 @@ void rows_to_f32(const WeightView& w, std::int64_t r0, std::int64_t r1, float* o
   const std::int64_t first = r0 * w.cols;
   switch (w.dtype) {
     case DType::f32:
-      if (n > 0) std::memcpy(out, static_cast<const float*>(w.data) + first, static_cast<std::size_t>(n) * sizeof(float));
+      if (n > 0)
+        std::memcpy(out, static_cast<const float*>(w.data) + first,
+                    static_cast<std::size_t>(n) * sizeof(float));
       break;
     case DType::bf16: {
       const auto* p = static_cast<const std::uint16_t*>(w.data) + first;
@@ -56,7 +58,8 @@ float dot(const float* a, const float* b, std::int64_t n) {
 
 void matmul_rows(const MatmulArgs& a, std::int64_t r0, std::int64_t r1) {
   const std::int64_t cols = a.w.cols;
-  float* block = detail::thread_scratch(static_cast<std::size_t>(kBlockRows * (cols > 0 ? cols : 1)));
+  float* block =
+      detail::thread_scratch(static_cast<std::size_t>(kBlockRows * (cols > 0 ? cols : 1)));
   for (std::int64_t rb = r0; rb < r1; rb += kBlockRows) {
     const std::int64_t re = rb + kBlockRows < r1 ? rb + kBlockRows : r1;
     rows_to_f32(a.w, rb, re, block);
@@ -84,8 +87,7 @@ std::int64_t argmax(const float* x, std::int64_t n) {
   return best_i < 0 ? 0 : best_i;
 }
 
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps,
-              float* y) {
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y) {
   for (std::int64_t i = 0; i < m; ++i) {
     const float* xi = x + i * n;
     float* yi = y + i * n;
@@ -108,9 +110,8 @@ void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
 }  // namespace ref
 
 const KernelTable& ref_kernel_table() {
-  static const KernelTable table{CpuIsa::ref,      "ref",         ref::matmul_rows,
-                                 ref::rows_to_f32, ref::argmax,   ref::rms_norm,
-                                 ref::gelu,        ref::silu_mul};
+  static const KernelTable table{CpuIsa::ref, "ref",         ref::matmul_rows, ref::rows_to_f32,
+                                 ref::argmax, ref::rms_norm, ref::gelu,        ref::silu_mul};
   return table;
 }
 
