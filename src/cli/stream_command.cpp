@@ -89,7 +89,7 @@ class StdinAudio {
 
 Runner add_stream_command(CLI::App& app) {
   auto o = std::make_shared<StreamCli>();
-  auto* cmd = app.add_subcommand("stream", "Transcribe live audio from stdin, printing text as it is decided");
+  auto* cmd = app.add_subcommand("stream", "Transcribe live audio from stdin or the microphone, printing text as it is decided");
   cmd->add_option("INPUT", o->input, "- for stdin")->capture_default_str();
   cmd->add_flag("--mic", o->mic, "Capture from the default microphone (PulseAudio/PipeWire) instead of stdin");
   cmd->add_option("--mic-device", o->mic_device, "Capture from this PulseAudio source instead of the default");
