@@ -245,6 +245,46 @@ vrt_status vrt_transcribe(const vrt_model* model, const float* samples_16k, size
 vrt_status vrt_transcribe_file(const vrt_model* model, const char* path,
                                const vrt_transcribe_params* params, vrt_transcript** out);
 
+/* ---- Streaming sessions ---------------------------------------------------------------------
+ * A session transcribes a live stream: feed audio as it arrives, text comes out through the
+ * callbacks as it is decided. Fed the same audio, a session gives the tokens of vrt_transcribe()
+ * whatever the chunk sizes. A session keeps its model alive (vrt_model_free() may come first)
+ * and must be used by one thread at a time; several sessions may share one model. */
+typedef struct vrt_session vrt_session;
+
+/* Called with each piece of newly decided text; never splits a UTF-8 character. `text` (not
+ * NUL-terminated) is valid only during the call. Same rules as vrt_token_callback. */
+typedef void (*vrt_text_callback)(const char* text, size_t len, void* user_data);
+
+typedef struct vrt_session_params {
+  int32_t delay_ms;          /* as vrt_transcribe_params.delay_ms */
+  int32_t stop_on_eos;       /* 0: a live stream goes on after EOS (default); 1: stop generating */
+  int64_t max_kept_tokens;   /* tokens kept for snapshots/finish; -1 = all. Bound it for endless streams */
+  vrt_token_callback on_token; /* may be NULL */
+  vrt_text_callback on_text;   /* may be NULL */
+  void* user_data;             /* passed to both callbacks */
+} vrt_session_params;
+
+/* The defaults, by value: delay_ms 0, stop_on_eos 0, max_kept_tokens -1, no callbacks. */
+vrt_session_params vrt_session_default_params(void);
+
+/* On success *out is a new session owned by the caller (vrt_session_free()). */
+vrt_status vrt_session_new(const vrt_model* model, const vrt_session_params* params, vrt_session** out);
+void vrt_session_free(vrt_session* session); /* NULL is allowed */
+
+/* Appends mono samples at `sample_rate_hz` (0 means 16000; other rates are resampled and must
+ * not change within a stream) and runs every step they complete; callbacks fire during the
+ * call. BAD_STATE after vrt_session_finish() until vrt_session_reset(). */
+vrt_status vrt_session_feed(vrt_session* session, const float* samples, size_t n_samples, int32_t sample_rate_hz);
+/* Appends the end-of-stream silence so that everything said so far is decided; the stream goes on. */
+vrt_status vrt_session_flush(vrt_session* session);
+/* Ends the stream; *out receives the whole transcript (owned by the caller). */
+vrt_status vrt_session_finish(vrt_session* session, vrt_transcript** out);
+/* The transcript so far (owned by the caller). */
+vrt_status vrt_session_snapshot(const vrt_session* session, vrt_transcript** out);
+/* Starts a new stream with the same parameters. */
+vrt_status vrt_session_reset(vrt_session* session);
+
 #ifdef __cplusplus
 }
 #endif

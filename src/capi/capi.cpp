@@ -26,6 +26,7 @@
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
+#include "voxtral_rt/session.h"
 
 struct vrt_model {
   std::shared_ptr<const vrt::Model> model;
@@ -33,6 +34,10 @@ struct vrt_model {
 
 struct vrt_transcript {
   vrt::Transcript transcript;
+};
+
+struct vrt_session {
+  std::unique_ptr<vrt::Session> session;
 };
 
 namespace {
@@ -172,6 +177,19 @@ vrt_token to_c(const vrt::Token& t) noexcept {
   return c;
 }
 
+// Wraps a C callback call: a C++ exception escaping it becomes an internal error.
+template <class F>
+void call_c_callback(const char* which, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    throw vrt::Error(vrt::Status::internal,
+                     std::string("the ") + which + " callback threw (C callbacks must not throw): " + e.what());
+  } catch (...) {
+    throw vrt::Error(vrt::Status::internal, std::string("the ") + which + " callback threw (C callbacks must not throw)");
+  }
+}
+
 vrt::TranscribeOptions to_options(const vrt_transcribe_params* params) {
   const vrt_transcribe_params p = params != nullptr ? *params : vrt_transcribe_default_params();
   if (p.delay_ms != 0) vrt::validate_delay_ms(p.delay_ms);
@@ -184,14 +202,7 @@ vrt::TranscribeOptions to_options(const vrt_transcribe_params* params) {
   if (p.on_token != nullptr) {
     o.on_token = [cb = p.on_token, user_data = p.user_data](const vrt::Token& t) {
       const vrt_token c = to_c(t);
-      try {
-        cb(&c, user_data);
-      } catch (const std::exception& e) {
-        throw vrt::Error(vrt::Status::internal,
-                         std::string("the on_token callback threw (C callbacks must not throw): ") + e.what());
-      } catch (...) {
-        throw vrt::Error(vrt::Status::internal, "the on_token callback threw (C callbacks must not throw)");
-      }
+      call_c_callback("on_token", [&] { cb(&c, user_data); });
     };
   }
   return o;
@@ -418,3 +429,100 @@ vrt_status vrt_transcribe_file(const vrt_model* model, const char* path, const v
 }
 
 }  // extern "C"
+
+vrt_session_params vrt_session_default_params(void) {
+  vrt_session_params p{};
+  p.delay_ms = 0;
+  p.stop_on_eos = 0;
+  p.max_kept_tokens = -1;
+  return p;
+}
+
+vrt_status vrt_session_new(const vrt_model* model, const vrt_session_params* params, vrt_session** out) {
+  constexpr const char* fn = "vrt_session_new";
+  if (out != nullptr) *out = nullptr;
+  if (model == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  return guarded(fn, [&] {
+    const vrt_session_params p = params != nullptr ? *params : vrt_session_default_params();
+    if (p.max_kept_tokens < -1)
+      throw vrt::Error(vrt::Status::invalid_argument, "max_kept_tokens must be -1 (all) or >= 0");
+    vrt::SessionOptions o;
+    o.delay_ms = p.delay_ms;
+    o.stop_on_eos = p.stop_on_eos != 0;
+    o.max_kept_tokens = p.max_kept_tokens;
+    if (p.on_token != nullptr)
+      o.on_token = [cb = p.on_token, ud = p.user_data](const vrt::Token& t) {
+        const vrt_token c = to_c(t);
+        call_c_callback("on_token", [&] { cb(&c, ud); });
+      };
+    if (p.on_text != nullptr)
+      o.on_text = [cb = p.on_text, ud = p.user_data](std::string_view text) {
+        call_c_callback("on_text", [&] { cb(text.data(), text.size(), ud); });
+      };
+    auto s = std::make_unique<vrt_session>();
+    s->session = model->model->new_session(o);
+    *out = s.release();
+    return VRT_STATUS_OK;
+  });
+}
+
+void vrt_session_free(vrt_session* session) { delete session; }
+
+vrt_status vrt_session_feed(vrt_session* session, const float* samples, size_t n_samples, int32_t sample_rate_hz) {
+  constexpr const char* fn = "vrt_session_feed";
+  if (session == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  if (samples == nullptr && n_samples > 0) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "samples is NULL");
+  if (sample_rate_hz < 0) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "sample_rate_hz is negative");
+  return guarded(fn, [&] {
+    const std::span<const float> audio(samples, n_samples);
+    if (sample_rate_hz == 0 || sample_rate_hz == vrt::kModelSampleRateHz) {
+      session->session->feed(audio);
+    } else {
+      session->session->feed(audio, sample_rate_hz);
+    }
+    return VRT_STATUS_OK;
+  });
+}
+
+vrt_status vrt_session_flush(vrt_session* session) {
+  if (session == nullptr) return fail("vrt_session_flush", VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  return guarded("vrt_session_flush", [&] {
+    session->session->flush();
+    return VRT_STATUS_OK;
+  });
+}
+
+vrt_status vrt_session_finish(vrt_session* session, vrt_transcript** out) {
+  constexpr const char* fn = "vrt_session_finish";
+  if (out != nullptr) *out = nullptr;
+  if (session == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  return guarded(fn, [&] {
+    auto t = std::make_unique<vrt_transcript>();
+    t->transcript = session->session->finish();
+    *out = t.release();
+    return VRT_STATUS_OK;
+  });
+}
+
+vrt_status vrt_session_snapshot(const vrt_session* session, vrt_transcript** out) {
+  constexpr const char* fn = "vrt_session_snapshot";
+  if (out != nullptr) *out = nullptr;
+  if (session == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  return guarded(fn, [&] {
+    auto t = std::make_unique<vrt_transcript>();
+    t->transcript = session->session->snapshot();
+    *out = t.release();
+    return VRT_STATUS_OK;
+  });
+}
+
+vrt_status vrt_session_reset(vrt_session* session) {
+  if (session == nullptr) return fail("vrt_session_reset", VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  return guarded("vrt_session_reset", [&] {
+    session->session->reset();
+    return VRT_STATUS_OK;
+  });
+}

@@ -56,6 +56,11 @@ class SessionImpl final : public Session {
 
   void feed(std::span<const float> samples, int sample_rate_hz) override {
     if (sample_rate_hz == cfg_.encoder.audio.sampling_rate) return feed(samples);
+    const AudioLimits limits;
+    if (sample_rate_hz < limits.min_sample_rate_hz || sample_rate_hz > limits.max_sample_rate_hz)
+      throw Error(Status::invalid_argument, "sample rate " + std::to_string(sample_rate_hz) + " Hz outside " +
+                                                std::to_string(limits.min_sample_rate_hz) + ".." +
+                                                std::to_string(limits.max_sample_rate_hz));
     if (!resampler_) resampler_ = std::make_unique<StreamResampler>(sample_rate_hz, cfg_.encoder.audio.sampling_rate);
     if (resampler_->from_hz() != sample_rate_hz)
       throw Error(Status::invalid_argument, "the sample rate changed mid-stream (" + std::to_string(resampler_->from_hz()) +

@@ -16,6 +16,7 @@
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
+#include "voxtral_rt/session.h"
 
 extern "C" int vrt_c_header_test(const char* model_dir, const char* audio_path);
 
@@ -434,6 +435,77 @@ TEST_F(Capi, TranscriptOutlivesModelAndThreadsShareModel) {
 TEST_F(Capi, PureCCaller) {
   EXPECT_EQ(vrt_c_header_test(dir_->path().c_str(), test::shared_data(kClip).c_str()), 0)
       << "the value is the line of the first failed check in c_header_test.c; last error: " << last_error();
+}
+
+}  // namespace
+}  // namespace vrt
+
+namespace vrt {
+namespace {
+
+struct TextCollector {
+  std::string text;
+  std::vector<int> ids;
+};
+
+void collect_text(const char* text, size_t len, void* user_data) {
+  static_cast<TextCollector*>(user_data)->text.append(text, len);
+}
+void collect_token(const vrt_token* token, void* user_data) {
+  static_cast<TextCollector*>(user_data)->ids.push_back(token->id);
+}
+
+TEST_F(Capi, SessionChunksEqualTheCppSession) {
+  // The C++ session fed the whole clip at once is the expectation; the C session gets 700-sample
+  // chunks (not a multiple of anything), then finishes.
+  auto cpp_session = cpp().new_session({});
+  cpp_session->feed(*audio_);
+  const Transcript expected = cpp_session->finish();
+
+  TextCollector col;
+  vrt_session_params p = vrt_session_default_params();
+  p.on_text = collect_text;
+  p.on_token = collect_token;
+  p.user_data = &col;
+  vrt_session* s = nullptr;
+  ASSERT_EQ(vrt_session_new(model_, &p, &s), VRT_STATUS_OK) << last_error();
+  for (std::size_t i = 0; i < audio_->size(); i += 700)
+    ASSERT_EQ(vrt_session_feed(s, audio_->data() + i, std::min<std::size_t>(700, audio_->size() - i), 0), VRT_STATUS_OK);
+  TranscriptPtr t;
+  ASSERT_EQ(vrt_session_finish(s, &t.t), VRT_STATUS_OK) << last_error();
+  expect_same(t.t, expected);
+  EXPECT_EQ(col.text, expected.text);
+  ASSERT_EQ(col.ids.size(), expected.tokens.size());
+  // Finished: feeding again is a state error until reset.
+  EXPECT_EQ(vrt_session_feed(s, audio_->data(), 10, 0), VRT_STATUS_BAD_STATE);
+  EXPECT_NE(std::string(vrt_last_error()).find("reset"), std::string::npos);
+  ASSERT_EQ(vrt_session_reset(s), VRT_STATUS_OK);
+  ASSERT_EQ(vrt_session_feed(s, audio_->data(), audio_->size(), 16000), VRT_STATUS_OK);
+  TranscriptPtr snap;
+  ASSERT_EQ(vrt_session_snapshot(s, &snap.t), VRT_STATUS_OK);
+  EXPECT_GT(vrt_transcript_n_tokens(snap.t), 0u);
+  ASSERT_EQ(vrt_session_flush(s), VRT_STATUS_OK);
+  vrt_session_free(s);
+}
+
+TEST_F(Capi, SessionBadArguments) {
+  vrt_session* s = nullptr;
+  EXPECT_EQ(vrt_session_new(nullptr, nullptr, &s), VRT_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(vrt_session_new(model_, nullptr, nullptr), VRT_STATUS_INVALID_ARGUMENT);
+  vrt_session_params p = vrt_session_default_params();
+  p.delay_ms = 100;
+  EXPECT_EQ(vrt_session_new(model_, &p, &s), VRT_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(s, nullptr);
+  EXPECT_EQ(vrt_session_feed(nullptr, nullptr, 0, 0), VRT_STATUS_INVALID_ARGUMENT);
+  ASSERT_EQ(vrt_session_new(model_, nullptr, &s), VRT_STATUS_OK);
+  EXPECT_EQ(vrt_session_feed(s, nullptr, 5, 0), VRT_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(vrt_session_feed(s, audio_->data(), 100, -5), VRT_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(vrt_session_feed(s, audio_->data(), 100, 1), VRT_STATUS_INVALID_ARGUMENT);  // 1 Hz: no resampler
+  EXPECT_EQ(vrt_session_finish(s, nullptr), VRT_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(vrt_session_flush(nullptr), VRT_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(vrt_session_reset(nullptr), VRT_STATUS_INVALID_ARGUMENT);
+  vrt_session_free(s);
+  vrt_session_free(nullptr);
 }
 
 }  // namespace
