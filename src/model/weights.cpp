@@ -17,6 +17,20 @@ kernels::WeightView view(const Checkpoint& c, const std::string& name) {
   return w;
 }
 
+// The parts encoder and decoder layers share: two norms and the seven attention/FFN matrices.
+template <class Layer, class Name>
+void load_common(const Checkpoint& c, Layer& l, Name&& n) {
+  l.attention_norm = tensor_to_f32(c, n("attention_norm.weight"));
+  l.ffn_norm = tensor_to_f32(c, n("ffn_norm.weight"));
+  l.wq = view(c, n("attention.wq.weight"));
+  l.wk = view(c, n("attention.wk.weight"));
+  l.wv = view(c, n("attention.wv.weight"));
+  l.wo = view(c, n("attention.wo.weight"));
+  l.w1 = view(c, n("feed_forward.w1.weight"));
+  l.w2 = view(c, n("feed_forward.w2.weight"));
+  l.w3 = view(c, n("feed_forward.w3.weight"));
+}
+
 }  // namespace
 
 std::vector<float> tensor_to_f32(const Checkpoint& c, const std::string& name) {
@@ -48,15 +62,7 @@ ModelWeights ModelWeights::from_checkpoint(const Checkpoint& c) {
   for (int i = 0; i < cfg.encoder.n_layers; ++i) {
     auto n = [&](const char* s) { return tn::encoder_layer(i, s); };
     EncoderLayerWeights l;
-    l.attention_norm = tensor_to_f32(c, n("attention_norm.weight"));
-    l.ffn_norm = tensor_to_f32(c, n("ffn_norm.weight"));
-    l.wq = view(c, n("attention.wq.weight"));
-    l.wk = view(c, n("attention.wk.weight"));
-    l.wv = view(c, n("attention.wv.weight"));
-    l.wo = view(c, n("attention.wo.weight"));
-    l.w1 = view(c, n("feed_forward.w1.weight"));
-    l.w2 = view(c, n("feed_forward.w2.weight"));
-    l.w3 = view(c, n("feed_forward.w3.weight"));
+    load_common(c, l, n);
     if (cfg.encoder.use_biases) {
       l.bq = tensor_to_f32(c, n("attention.wq.bias"));
       l.bv = tensor_to_f32(c, n("attention.wv.bias"));
@@ -73,15 +79,7 @@ ModelWeights ModelWeights::from_checkpoint(const Checkpoint& c) {
   for (int i = 0; i < cfg.n_layers; ++i) {
     auto n = [&](const char* s) { return tn::decoder_layer(i, s); };
     DecoderLayerWeights l;
-    l.attention_norm = tensor_to_f32(c, n("attention_norm.weight"));
-    l.ffn_norm = tensor_to_f32(c, n("ffn_norm.weight"));
-    l.wq = view(c, n("attention.wq.weight"));
-    l.wk = view(c, n("attention.wk.weight"));
-    l.wv = view(c, n("attention.wv.weight"));
-    l.wo = view(c, n("attention.wo.weight"));
-    l.w1 = view(c, n("feed_forward.w1.weight"));
-    l.w2 = view(c, n("feed_forward.w2.weight"));
-    l.w3 = view(c, n("feed_forward.w3.weight"));
+    load_common(c, l, n);
     l.ada_down = view(c, n("ada_rms_norm_t_cond.0.weight"));
     l.ada_up = view(c, n("ada_rms_norm_t_cond.2.weight"));
     w.decoder.push_back(std::move(l));
