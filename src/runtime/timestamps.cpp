@@ -8,6 +8,7 @@ namespace {
 constexpr double kMaxWordSeconds = 1.0;
 constexpr double kPauseSeconds = 1.0;
 constexpr std::size_t kMaxSegmentChars = 84;  // two subtitle lines of 42
+constexpr double kMinSegmentSeconds = 0.5;
 
 bool ends_sentence(const std::string& w) {
   return !w.empty() && (w.back() == '.' || w.back() == '!' || w.back() == '?');
@@ -64,6 +65,11 @@ std::vector<Segment> segments_from_words(const std::vector<Word>& words) {
       segs.back().end_s = w.end_s;
     }
     if (ends_sentence(w.text)) open = false;
+  }
+  // A subtitle needs time on screen: at least kMinSegmentSeconds, without running into the next.
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    const double limit = i + 1 < segs.size() ? segs[i + 1].start_s : segs[i].start_s + kMinSegmentSeconds;
+    segs[i].end_s = std::max(segs[i].end_s, std::min(segs[i].start_s + kMinSegmentSeconds, limit));
   }
   return segs;
 }

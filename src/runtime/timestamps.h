@@ -21,7 +21,7 @@ double token_time_s(std::int64_t k, double seconds_per_token);
 std::vector<Word> words_from_tokens(const std::vector<Token>& tokens, int streaming_word_id);
 
 // Segments for subtitles: runs of words closed by . ! ? or a pause of 1 s or more, or when the
-// text would pass 84 characters.
+// text would pass 84 characters; each lasts at least 0.5 s unless the next one starts sooner.
 std::vector<Segment> segments_from_words(const std::vector<Word>& words);
 
 }  // namespace vrt

@@ -78,3 +78,19 @@ TEST(Timestamps, SegmentsSplitAtSentencesPausesAndLength) {
 
 }  // namespace
 }  // namespace vrt
+
+namespace vrt {
+namespace {
+
+TEST(Timestamps, SegmentsLastLongEnoughToBeSeen) {
+  // A one-word segment at 0 s has zero length from the words alone: stretched to 0.5 s, but
+  // never into the next segment.
+  const auto s = segments_from_words({{"Hi.", 0.0, 0.0}, {"Yes.", 0.3, 0.3}, {"Ok.", 5.0, 5.0}});
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_DOUBLE_EQ(s[0].end_s, 0.3);
+  EXPECT_DOUBLE_EQ(s[1].end_s, 0.8);
+  EXPECT_DOUBLE_EQ(s[2].end_s, 5.5);
+}
+
+}  // namespace
+}  // namespace vrt
