@@ -17,11 +17,6 @@ void KvCache::reserve(std::int64_t pos) {
   v_.resize(static_cast<std::size_t>(want * row_));
 }
 
-void KvCache::clear() {
-  std::vector<float>().swap(k_);
-  std::vector<float>().swap(v_);
-}
-
 void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cache, const AttentionShape& s,
             float* out, ThreadPool* pool) {
   const int hd = s.head_dim;

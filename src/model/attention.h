@@ -25,8 +25,6 @@ class KvCache {
   const float* k(std::int64_t pos) const { return k_.data() + slot(pos) * row_; }
   const float* v(std::int64_t pos) const { return v_.data() + slot(pos) * row_; }
   std::int64_t capacity() const { return capacity_; }
-  std::size_t bytes() const { return (k_.capacity() + v_.capacity()) * sizeof(float); }
-  void clear();
 
  private:
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }

@@ -1,7 +1,5 @@
 #include "model/decoder.h"
 
-#include <cstring>
-
 #include "model/blocks.h"
 #include "voxtral_rt/error.h"
 

@@ -39,8 +39,6 @@ class Encoder {
   // enc: [downsample * n_tokens, dim] -> out [n_tokens, decoder dim].
   void adapter(const float* enc, std::int64_t n_tokens, std::vector<float>& out, ThreadPool* pool) const;
 
-  std::int64_t max_chunk_frames() const { return max_chunk_; }
-
  private:
   const ModelConfig& config_;
   const ModelWeights& w_;

@@ -346,10 +346,10 @@ Transcript transcribe_offline(const Model::Impl& m, std::span<const float> audio
   SessionImpl s(m, nullptr, so);
   const std::size_t piece = static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * m.checkpoint.config().samples_per_token());
   for (std::size_t i = 0; i < audio.size(); i += piece) {
-    s.feed(audio.subspan(i, std::min(piece, audio.size() - i)));
-    if (o.on_progress) o.on_progress(static_cast<double>(i) / static_cast<double>(audio.size()));
+    const std::size_t n = std::min(piece, audio.size() - i);
+    s.feed(audio.subspan(i, n));
+    if (o.on_progress) o.on_progress(static_cast<double>(i + n) / static_cast<double>(audio.size()));
   }
-  if (audio.empty()) s.feed({});
   Transcript t = s.finish();
   t.stats.total_ms = ms_since(t0);
   if (o.on_progress) o.on_progress(1.0);
