@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "voxtral_rt/config.h"
@@ -23,8 +25,42 @@ namespace vrt {
 class Session;
 struct SessionOptions;
 
+// How the weights of one part of the model are stored and computed (voxtral-rt quantize,
+// --qlinear ...). Spelled like the seed system's export flags.
+enum class WeightScheme {
+  native,  // as the checkpoint stores them (BF16 for the real model), fp32 compute
+  f32,     // converted to fp32
+  bf16,    // BF16 (rounded if the source is wider), fp32 compute
+  w8,      // "8w": int8 per-channel weights, fp32 activations
+  w4,      // "4w": int4 group weights, fp32 activations
+  a8w8,    // "8da8w": int8 per-token dynamic activations x int8 per-channel weights
+  a8w4,    // "8da4w": int8 per-token dynamic activations x int4 group weights
+};
+// "native" | "f32" | "bf16" | "8w" | "4w" | "8da8w" | "8da4w"; throws invalid_argument.
+WeightScheme parse_weight_scheme(std::string_view name);
+const char* weight_scheme_name(WeightScheme scheme);
+
+struct QuantOptions {
+  WeightScheme linear = WeightScheme::native;     // decoder linears
+  // Encoder linears and the adapter; unset = same as `linear`.
+  std::optional<WeightScheme> encoder;
+  // Token embedding table (lookups): native, f32, bf16, 8w or 4w.
+  WeightScheme embedding = WeightScheme::native;
+  // The output head (tied to the embedding in the checkpoint; stored separately when its scheme
+  // differs); unset = same as `linear`.
+  std::optional<WeightScheme> head;
+  int group_size = 32;  // 4-bit group size: 32, 64, 128 or 256
+  WeightScheme encoder_scheme() const { return encoder.value_or(linear); }
+  WeightScheme head_scheme() const { return head.value_or(linear); }
+  bool is_native() const;  // every part native
+  std::string describe() const;  // "linear=8da4w encoder=8da4w embedding=8w head=8da4w group=32"
+};
+
 struct LoadOptions {
   int threads = 0;  // compute threads; 0 = all cores
+  // Applied when loading an original checkpoint (quantized on the fly, in memory). A packed
+  // .vxrt model carries its own schemes: a non-native value here is then an error.
+  QuantOptions quant;
 };
 
 // One generated token. Times are in seconds of the input audio (see docs/TIMESTAMPS.md).
@@ -85,18 +121,24 @@ struct TranscribeOptions {
   // Called with the fraction of the audio processed, 0..1 (may be empty).
   std::function<void(double)> on_progress;
   StageDump* dump = nullptr;          // when set, filled with every stage's output
+  std::vector<int> force_tokens;      // teacher forcing (SessionOptions::force_tokens)
 };
 
 class Model : public std::enable_shared_from_this<Model> {
  public:
-  // Loads a checkpoint directory (consolidated.safetensors, params.json, tekken.json). The
-  // weights stay memory-mapped. Throws vrt::Error.
+  // Loads a checkpoint directory (consolidated.safetensors, params.json, tekken.json; the
+  // weights stay memory-mapped unless options.quant converts them) or a packed .vxrt model
+  // file written by `voxtral-rt quantize` (memory-mapped, no per-weight work). Throws vrt::Error.
   static std::shared_ptr<const Model> load(const std::string& directory, const LoadOptions& options = {});
   ~Model();
 
   const ModelConfig& config() const;
   const Tokenizer& tokenizer() const;
-  const std::string& directory() const;
+  const std::string& directory() const;  // the directory or .vxrt file it was loaded from
+  const QuantOptions& quant() const;       // the weight schemes in use
+  // Writes this model (loaded from an original checkpoint, with its schemes) as one packed
+  // .vxrt file that Model::load maps with no per-weight work. Throws vrt::Error.
+  void save_packed(const std::string& path) const;
   double load_ms() const;
   int threads() const;
 

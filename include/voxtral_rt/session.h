@@ -15,6 +15,7 @@
 #include <functional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "voxtral_rt/model.h"
 
@@ -34,6 +35,11 @@ struct SessionOptions {
   std::function<void(const Token&)> on_token;        // every generated token, as decided
   std::function<void(std::string_view)> on_text;     // text deltas, never split inside a UTF-8 character
   StageDump* dump = nullptr;                         // stage outputs (tests, --dump)
+  // Teacher forcing: the k-th generated position takes force_tokens[k] as its outcome (the next
+  // input, and the EOS / stop decisions) while the reported token is still the model's argmax.
+  // For forced alignment of a known transcript and for comparing two models' logits on the same
+  // inputs. Positions past the end fall back to greedy decoding.
+  std::vector<int> force_tokens;
 };
 
 // Live-stream measurements. Latency: from the moment the audio a token depends on was fed (the

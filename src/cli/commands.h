@@ -15,5 +15,8 @@ Runner add_mel_command(CLI::App& app);
 Runner add_tokenize_commands(CLI::App& app);  // tokenize and detokenize
 Runner add_transcribe_command(CLI::App& app);
 Runner add_stream_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);  // src/cli/serve_command.cpp
+Runner add_quantize_command(CLI::App& app);
+Runner add_bench_command(CLI::App& app);
 
 }  // namespace vrt::cli

@@ -1,10 +1,13 @@
 // `voxtral-rt info -m MODEL [--json]`: validates a checkpoint directory and summarizes it.
+#include <chrono>
 #include <cstdio>
+#include <map>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "io/packed_model.h"
 #include "voxtral_rt/checkpoint.h"
 #include "voxtral_rt/mel.h"
 #include "voxtral_rt/model_path.h"
@@ -15,6 +18,7 @@ namespace {
 struct InfoOptions {
   std::string model = kDefaultModelId;
   bool json = false;
+  bool verify = false;
 };
 
 std::string thousands(std::int64_t v) {
@@ -111,6 +115,51 @@ void print_text(const CheckpointInfo& i) {
   std::printf("opened in        %.1f ms (memory-mapped, nothing copied)\n", i.open_ms);
 }
 
+// A packed .vxrt model: schemes, tensor kinds and sizes, and (with --verify) the data checksum.
+int packed_info(const InfoOptions& o, const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto f = PackedModelFile::open(path);
+  const double open_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double verify_ms = 0;
+  if (o.verify) {
+    const auto t1 = std::chrono::steady_clock::now();
+    f->verify_data();  // throws on a mismatch
+    verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+  }
+  std::map<std::string, std::pair<std::int64_t, std::uint64_t>> kinds;  // kind -> tensors, bytes
+  for (const auto& t : f->tensors()) {
+    auto& k = kinds[t.kind + (t.int8_acts ? " (int8 activations)" : "")];
+    ++k.first;
+    k.second += t.bytes + t.scales_bytes;
+  }
+  const ModelConfig& c = f->config();
+  if (o.json) {
+    nlohmann::ordered_json j;
+    j["file"] = path;
+    j["producer"] = f->producer();
+    j["file_bytes"] = f->file_bytes();
+    j["quantization"] = f->quant().describe();
+    j["params"] = nlohmann::ordered_json::parse(c.to_json());
+    for (const auto& [k, v] : kinds) j["kinds"][k] = {{"tensors", v.first}, {"bytes", v.second}};
+    j["open_ms"] = open_ms;
+    if (o.verify) j["checksum"] = "ok";
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("packed model     %s (%s, %s)\n", path.c_str(), human_bytes(f->file_bytes()).c_str(), f->producer().c_str());
+  std::printf("schemes          %s\n", f->quant().describe().c_str());
+  std::printf("decoder          %d layers, dim %d, %d query / %d kv heads x %d, ffn %d, vocab %d\n", c.n_layers, c.dim,
+              c.n_heads, c.n_kv_heads, c.head_dim, c.hidden_dim, c.vocab_size);
+  std::printf("encoder          %d layers, dim %d, %d heads x %d, ffn %d\n", c.encoder.n_layers, c.encoder.dim,
+              c.encoder.n_heads, c.encoder.head_dim, c.encoder.hidden_dim);
+  for (const auto& [k, v] : kinds)
+    std::printf("tensors          %-28s %4lld, %s\n", k.c_str(), static_cast<long long>(v.first), human_bytes(v.second).c_str());
+  std::printf("tokenizer        %d ids\n", f->tokenizer().vocab_size());
+  std::printf("opened in        %.1f ms (memory-mapped)\n", open_ms);
+  if (o.verify) std::printf("checksum         ok (XXH3-64 of the data, %.0f ms)\n", verify_ms);
+  return 0;
+}
+
 }  // namespace
 
 Runner add_info_command(CLI::App& app) {
@@ -118,11 +167,14 @@ Runner add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Validate a checkpoint and print its configuration, tensor "
                                          "count, parameters, size, dtypes, tokenizer and audio block");
   cmd->add_option("-m,--model", opt->model,
-                  "Checkpoint directory or Hugging Face repo id (looked up in the local cache)")
+                  "Checkpoint directory, packed .vxrt file, or Hugging Face repo id (looked up in the local cache)")
       ->capture_default_str();
   cmd->add_flag("--json", opt->json, "Print JSON instead of text");
+  cmd->add_flag("--verify", opt->verify, "Packed .vxrt model: also check the checksum of all its data");
   return [opt] {
-    const auto info = inspect_checkpoint(resolve_model_path(opt->model));
+    const std::string path = resolve_model_path(opt->model);
+    if (is_packed_model_file(path)) return packed_info(*opt, path);
+    const auto info = inspect_checkpoint(path);
     if (opt->json) {
       std::cout << to_json(info).dump(2) << "\n";
     } else {

@@ -19,9 +19,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", kVersion);
   auto transcribe = vrt::cli::add_transcribe_command(app);
   auto stream = vrt::cli::add_stream_command(app);
+  auto serve = vrt::cli::add_serve_command(app);
   auto info = vrt::cli::add_info_command(app);
   auto mel = vrt::cli::add_mel_command(app);
   auto tok = vrt::cli::add_tokenize_commands(app);
+  auto quantize = vrt::cli::add_quantize_command(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -29,8 +31,10 @@ int main(int argc, char** argv) {
       const std::string name = sub->get_name();
       if (name == "transcribe") return transcribe();
       if (name == "stream") return stream();
+      if (name == "serve") return serve();
       if (name == "info") return info();
       if (name == "mel") return mel();
+      if (name == "quantize") return quantize();
       if (name == "tokenize" || name == "detokenize") return tok();
     }
     return 2;

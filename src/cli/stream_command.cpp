@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "model_options.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
@@ -31,7 +32,7 @@ struct StreamCli {
   int channels = 1;
   int delay_ms = 0;
   int interval_ms = 80;
-  int threads = 0;
+  SchemeFlags schemes;
   bool timestamps = false;
   bool realtime = false;
   bool stop_on_eos = false;
@@ -106,7 +107,7 @@ Runner add_stream_command(CLI::App& app) {
                   "Audio gathered per processing call: larger trades latency for throughput")
       ->check(CLI::Range(10, 10000))
       ->capture_default_str();
-  cmd->add_option("-t,--threads", o->threads, "Compute threads (default: all cores)")->check(CLI::Range(0, 1024));
+  add_scheme_options(cmd, o->schemes);
   cmd->add_flag("--timestamps", o->timestamps, "Print each word on its own line with its time");
   cmd->add_flag("--realtime", o->realtime, "Pace the input at real speed (shows true latency for files)");
   cmd->add_flag("--stop-on-eos", o->stop_on_eos, "End the stream when the model writes EOS (default: go on)");
@@ -118,7 +119,7 @@ Runner add_stream_command(CLI::App& app) {
     if (o->delay_ms != 0) validate_delay_ms(o->delay_ms);
     std::signal(SIGINT, on_sigint);
     std::signal(SIGPIPE, SIG_IGN);
-    const auto model = Model::load(resolve_model_path(o->model), {.threads = o->threads});
+    const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));
     SessionOptions so;
     so.delay_ms = o->delay_ms;
     so.stop_on_eos = o->stop_on_eos;

@@ -10,6 +10,7 @@
 
 #include "audio_input.h"
 #include "commands.h"
+#include "model_options.h"
 #include "common/npy.h"
 #include "output_formats.h"
 #include "voxtral_rt/audio.h"
@@ -25,7 +26,7 @@ struct TranscribeCli {
   std::vector<std::string> audio;
   std::string format = "txt";
   int delay_ms = 0;
-  int threads = 0;
+  SchemeFlags schemes;
   std::int64_t max_new_tokens = -1;
   bool stats = false;
   std::string dump_dir;
@@ -80,7 +81,7 @@ Runner add_transcribe_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--delay-ms", o->delay_ms,
                   "Transcription delay: a multiple of 80 from 80 to 1200, or 2400 (default: the model's, 480)");
-  cmd->add_option("-t,--threads", o->threads, "Compute threads (default: all cores)")->check(CLI::Range(0, 1024));
+  add_scheme_options(cmd, o->schemes);
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "Stop after this many generated tokens");
   cmd->add_flag("--stats", o->stats, "Print timing and memory statistics to stderr");
   cmd->add_option("--dump", o->dump_dir,
@@ -90,9 +91,7 @@ Runner add_transcribe_command(CLI::App& app) {
     if (o->delay_ms != 0) validate_delay_ms(o->delay_ms);
     if (o->dump_dir.size() && o->audio.size() > 1)
       throw Error(Status::invalid_argument, "--dump takes a single audio file");
-    LoadOptions lo;
-    lo.threads = o->threads;
-    const auto model = Model::load(resolve_model_path(o->model), lo);
+    const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& file : o->audio) {
       const auto audio = read_audio_16k(file);

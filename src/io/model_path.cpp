@@ -48,6 +48,7 @@ std::string voxtral_models_dir() {
 std::string resolve_model_path(const std::string& model) {
   std::error_code ec;
   if (fs::is_directory(model, ec)) return model;
+  if (fs::is_regular_file(model, ec)) return model;  // a packed .vxrt model (validated at load)
 
   const std::string hint =
       "\nGet the model with:  scripts/download-model.sh " +

@@ -75,6 +75,12 @@ std::optional<DType> to_weight_dtype(StDtype t) {
 }
 
 std::int64_t TensorInfo::elements() const {
+  // A zero dimension makes the count 0 however large the others are. Without this exit a shape
+  // the parser rightly accepts, [2^47, 2^16, 0] with 0 bytes, overflowed the running product
+  // (signed overflow, found by fuzz_safetensors). Otherwise parse() has checked that
+  // elements x dtype size = end - begin <= 2^48 - 1, so the product cannot overflow.
+  for (auto d : shape)
+    if (d == 0) return 0;
   std::int64_t n = 1;
   for (auto d : shape) n *= d;
   return n;
@@ -109,9 +115,11 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const std::uint8_t> file,
   SafetensorsHeader h;
   h.data_start = 8 + n;
   const std::uint64_t data_size = file.size() - h.data_start;
-  if (doc.size() > limits.max_tensors + 1)
-    throw bad(source, "header lists " + std::to_string(doc.size()) +
-                          " entries, above the limit of " + std::to_string(limits.max_tensors));
+  // The cap counts tensors: every entry but __metadata__.
+  const std::size_t n_tensors = doc.size() - (doc.contains("__metadata__") ? 1 : 0);
+  if (n_tensors > limits.max_tensors)
+    throw bad(source, "header lists " + std::to_string(n_tensors) +
+                          " tensors, above the limit of " + std::to_string(limits.max_tensors));
 
   for (const auto& [name, entry] : doc.items()) {
     if (name == "__metadata__") {
@@ -125,6 +133,10 @@ SafetensorsHeader SafetensorsHeader::parse(std::span<const std::uint8_t> file,
     }
     const std::string where = "tensor \"" + name + "\"";
     if (name.empty()) throw bad(source, "a tensor has an empty name");
+    // An escaped \u0000 survives the raw NUL check; such a name would be cut short wherever it
+    // is printed or passed on as a C string (hardening.md §1a lists NUL-containing names).
+    if (name.find('\0') != std::string::npos)
+      throw bad(source, "a tensor name contains a NUL character");
     if (name.size() > limits.max_name_bytes)
       throw bad(source, "a tensor name is " + std::to_string(name.size()) + " bytes long (limit " +
                             std::to_string(limits.max_name_bytes) + ")");

@@ -1,5 +1,5 @@
 // CPUID + XGETBV probing (see cpu_features.h). Leaf 1: SSE4.2, FMA, F16C, AVX, OSXSAVE;
-// leaf 7 subleaf 0: AVX2, AVX-512 F/DQ/BW/VL/VNNI/FP16; leaf 7 subleaf 1: AVX512_BF16.
+// leaf 7 subleaf 0: AVX2, AVX-512 F/DQ/BW/VL/VNNI/FP16; leaf 7 subleaf 1: AVX-VNNI, AVX512_BF16.
 // XCR0 bits: 1-2 = SSE/YMM state, 5-7 = opmask/ZMM_Hi256/Hi16_ZMM state.
 #include "kernels/cpu_features.h"
 
@@ -53,6 +53,7 @@ CpuFeatures detect() {
     const unsigned max_sub = a;
     if (max_sub >= 1) {
       __cpuid_count(7, 1, a, b, c, d);
+      f.avx_vnni = f.avx2 && bit(a, 4);
       f.avx512bf16 = f.avx512f && bit(a, 5);
     }
   }
@@ -76,6 +77,7 @@ std::string CpuFeatures::describe() const {
   add(avx2, "avx2");
   add(fma, "fma");
   add(f16c, "f16c");
+  add(avx_vnni, "avx_vnni");
   add(avx512f, "avx512f");
   add(avx512dq, "avx512dq");
   add(avx512bw, "avx512bw");

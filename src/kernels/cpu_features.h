@@ -15,6 +15,7 @@ struct CpuFeatures {
   bool avx = false;  // AVX + OS YMM state
   bool avx2 = false;
   bool fma = false;
+  bool avx_vnni = false;  // AVX-VNNI (VEX vpdpbusd on ymm)
   bool f16c = false;
   bool avx512f = false;  // AVX-512 F + OS opmask/ZMM state
   bool avx512bw = false;

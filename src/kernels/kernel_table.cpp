@@ -17,6 +17,8 @@ const char* isa_name(CpuIsa isa) {
     case CpuIsa::ref: return "ref";
     case CpuIsa::avx2: return "avx2";
     case CpuIsa::avx512: return "avx512";
+    case CpuIsa::avx2vnni: return "avx2vnni";
+    case CpuIsa::avx512vnni: return "avx512vnni";
   }
   return "unknown";
 }
@@ -25,8 +27,10 @@ CpuIsa parse_isa(std::string_view name) {
   if (name == "ref") return CpuIsa::ref;
   if (name == "avx2") return CpuIsa::avx2;
   if (name == "avx512") return CpuIsa::avx512;
-  throw Error(Status::invalid_argument,
-              "unknown ISA '" + std::string(name) + "' (expected ref, avx2 or avx512)");
+  if (name == "avx2vnni") return CpuIsa::avx2vnni;
+  if (name == "avx512vnni") return CpuIsa::avx512vnni;
+  throw Error(Status::invalid_argument, "unknown ISA '" + std::string(name) +
+                                            "' (expected ref, avx2, avx2vnni, avx512 or avx512vnni)");
 }
 
 bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
@@ -35,13 +39,16 @@ bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
     case CpuIsa::avx2: return f.avx2 && f.fma && f.f16c;
     case CpuIsa::avx512:
       return f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.fma && f.f16c;
+    case CpuIsa::avx2vnni: return isa_supported(CpuIsa::avx2, f) && f.avx_vnni;
+    case CpuIsa::avx512vnni: return isa_supported(CpuIsa::avx512, f) && f.avx512vnni;
   }
   return false;
 }
 
 CpuIsa best_isa(const CpuFeatures& f) {
-  if (isa_supported(CpuIsa::avx512, f)) return CpuIsa::avx512;
-  if (isa_supported(CpuIsa::avx2, f)) return CpuIsa::avx2;
+  for (CpuIsa isa : {CpuIsa::avx512vnni, CpuIsa::avx512, CpuIsa::avx2vnni, CpuIsa::avx2}) {
+    if (isa_supported(isa, f)) return isa;
+  }
   return CpuIsa::ref;
 }
 
@@ -52,6 +59,8 @@ const KernelTable& table_of(CpuIsa isa) {
     case CpuIsa::ref: return ref_kernel_table();
     case CpuIsa::avx2: return avx2_kernel_table();
     case CpuIsa::avx512: return avx512_kernel_table();
+    case CpuIsa::avx2vnni: return avx2vnni_kernel_table();
+    case CpuIsa::avx512vnni: return avx512vnni_kernel_table();
   }
   return ref_kernel_table();
 }

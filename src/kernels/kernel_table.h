@@ -2,7 +2,7 @@
 // (../shared/docs/style-anchors.md §7.3). Stages call kernels.h, which calls through the active
 // table; nothing outside src/kernels/<isa>/ is compiled with ISA flags.
 //
-// Choice: VRT_ISA=ref|avx2|avx512 in the environment forces one (an ISA this CPU or OS cannot
+// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni in the environment forces one (an ISA this CPU or OS cannot
 // run is an error, never a silent fallback); otherwise the best supported one. The scalar
 // reference (kernels/ref) is always built: it is the oracle the tests compare against.
 //
@@ -18,13 +18,17 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/kernels.h"
+#include "kernels/quant.h"
 
 namespace vrt::kernels {
 
-enum class CpuIsa { ref, avx2, avx512 };
+// avx2vnni / avx512vnni: the avx2 / avx512 tables with the int8 packed-weight matmul on
+// vpdpbusd (AVX-VNNI / AVX512-VNNI); every other kernel is the base table's. (Values are stable:
+// benchmarks pass them as numbers.)
+enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni };
 
 const char* isa_name(CpuIsa isa);
-CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx512"; throws vrt::Error
+CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni"; throws
 bool isa_supported(CpuIsa isa, const CpuFeatures& features);
 CpuIsa best_isa(const CpuFeatures& features);
 
@@ -33,6 +37,18 @@ struct MatmulArgs {
   std::int64_t m = 0;
   std::int64_t ldx = 0;
   WeightView w;
+  const float* bias = nullptr;
+  float* y = nullptr;
+  std::int64_t ldy = 0;
+};
+
+// A matmul over a packed (quantized) weight; see quant.h for the exact arithmetic.
+struct QMatmulArgs {
+  const float* x = nullptr;  // fp32 activations [m, ldx] (weight-only kernels)
+  std::int64_t ldx = 0;
+  QuantizedActs xq;          // int8 activations (dynamic kernels)
+  std::int64_t m = 0;
+  QuantWeightView w;
   const float* bias = nullptr;
   float* y = nullptr;
   std::int64_t ldy = 0;
@@ -51,6 +67,13 @@ struct KernelTable {
                    float* y) = nullptr;
   void (*gelu)(float* x, std::int64_t n) = nullptr;
   void (*silu_mul)(const float* g, const float* u, float* out, std::int64_t n) = nullptr;
+  // Packed weights: output columns [r0, r1) for all m rows, single-threaded; r0 is a multiple
+  // of 16, r1 a multiple of 16 or w.rows. Results bitwise equal to the reference (quant.h).
+  void (*qmatmul_f32_rows)(const QMatmulArgs& args, std::int64_t r0, std::int64_t r1) = nullptr;
+  void (*qmatmul_int8_rows)(const QMatmulArgs& args, std::int64_t r0, std::int64_t r1) = nullptr;
+  // quant.h's quantize_activations (bitwise equal to the reference).
+  void (*quantize_acts)(const float* x, std::int64_t m, std::int64_t ldx, std::int64_t cols,
+                        std::int8_t* a, float* scale, std::int32_t* sums) = nullptr;
 };
 
 // Threads get W rows in multiples of this (a multiple of every ISA's row tile).
@@ -60,6 +83,8 @@ inline constexpr std::int64_t kMatmulRowAlign = 16;
 const KernelTable& ref_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
+const KernelTable& avx2vnni_kernel_table();    // avx2/avx2_quant_vnni.cpp
+const KernelTable& avx512vnni_kernel_table();  // avx512/avx512_quant_vnni.cpp
 
 // The table for `requested` (throws vrt::Error if this CPU cannot run it), or the best one.
 const KernelTable& select_kernels(const CpuFeatures& features, std::optional<CpuIsa> requested);

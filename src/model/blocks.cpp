@@ -14,9 +14,9 @@ void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
   s.v.resize(s.k.size());
   s.att.resize(s.q.size());
   s.proj.resize(static_cast<std::size_t>(m * dim));
-  kernels::matmul(n, m, dim, w.wq, w.bq, s.q.data(), qd, pool);
-  kernels::matmul(n, m, dim, w.wk, nullptr, s.k.data(), kvd, pool);
-  kernels::matmul(n, m, dim, w.wv, w.bv, s.v.data(), kvd, pool);
+  kernels::linear(n, m, dim, w.wq, w.bq, s.q.data(), qd, pool);
+  kernels::linear(n, m, dim, w.wk, nullptr, s.k.data(), kvd, pool);
+  kernels::linear(n, m, dim, w.wv, w.bv, s.v.data(), kvd, pool);
   for (std::int64_t i = 0; i < m; ++i) {  // biases come before RoPE (spec §6.2)
     rope.apply(s.q.data() + i * qd, shape.n_heads, p0 + i);
     rope.apply(s.k.data() + i * kvd, shape.n_kv_heads, p0 + i);
@@ -25,7 +25,7 @@ void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
     std::memcpy(cache.v(p0 + i), s.v.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
   }
   attend(s.q.data(), m, p0, cache, shape, s.att.data(), pool);
-  kernels::matmul(s.att.data(), m, qd, w.wo, w.bo, s.proj.data(), dim, pool);
+  kernels::linear(s.att.data(), m, qd, w.wo, w.bo, s.proj.data(), dim, pool);
   for (std::int64_t i = 0; i < m * dim; ++i) x[i] += s.proj[static_cast<std::size_t>(i)];
 }
 
@@ -34,10 +34,10 @@ void feed_forward_block(const float* n, float* x, std::int64_t m, std::int64_t d
   s.gate.resize(static_cast<std::size_t>(m * hidden));
   s.up.resize(s.gate.size());
   s.proj.resize(static_cast<std::size_t>(m * dim));
-  kernels::matmul(n, m, dim, w.w1, nullptr, s.gate.data(), hidden, pool);
-  kernels::matmul(n, m, dim, w.w3, nullptr, s.up.data(), hidden, pool);
+  kernels::linear(n, m, dim, w.w1, nullptr, s.gate.data(), hidden, pool);
+  kernels::linear(n, m, dim, w.w3, nullptr, s.up.data(), hidden, pool);
   kernels::silu_mul(s.gate.data(), s.up.data(), s.gate.data(), m * hidden);
-  kernels::matmul(s.gate.data(), m, hidden, w.w2, w.b2, s.proj.data(), dim, pool);
+  kernels::linear(s.gate.data(), m, hidden, w.w2, w.b2, s.proj.data(), dim, pool);
   for (std::int64_t i = 0; i < m * dim; ++i) x[i] += s.proj[static_cast<std::size_t>(i)];
 }
 

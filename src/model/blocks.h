@@ -9,25 +9,26 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/quant.h"
 #include "model/attention.h"
 #include "model/rope.h"
 
 namespace vrt {
 
 struct AttentionWeights {
-  const kernels::WeightView& wq;
-  const kernels::WeightView& wk;
-  const kernels::WeightView& wv;
-  const kernels::WeightView& wo;
+  const kernels::LinearWeight& wq;
+  const kernels::LinearWeight& wk;
+  const kernels::LinearWeight& wv;
+  const kernels::LinearWeight& wo;
   const float* bq = nullptr;
   const float* bv = nullptr;
   const float* bo = nullptr;
 };
 
 struct FeedForwardWeights {
-  const kernels::WeightView& w1;
-  const kernels::WeightView& w2;
-  const kernels::WeightView& w3;
+  const kernels::LinearWeight& w1;
+  const kernels::LinearWeight& w2;
+  const kernels::LinearWeight& w3;
   const float* b2 = nullptr;
 };
 

@@ -16,10 +16,10 @@ DecoderState Decoder::new_state() const {
 }
 
 void Decoder::add_embedding(int token, float* out) const {
-  if (token < 0 || token >= w_.tok_embeddings.rows)
+  if (token < 0 || token >= w_.tok_embeddings.rows())
     throw Error(Status::internal, "token id " + std::to_string(token) + " outside the embedding table");
   std::vector<float> row(static_cast<std::size_t>(config_.dim));
-  kernels::weight_rows_to_f32(w_.tok_embeddings, token, token + 1, row.data());
+  kernels::linear_rows_to_f32(w_.tok_embeddings, token, token + 1, row.data());
   for (int i = 0; i < config_.dim; ++i) out[i] += row[static_cast<std::size_t>(i)];
 }
 
@@ -50,7 +50,7 @@ void Decoder::forward(DecoderState& st, float* x, std::int64_t m, const std::vec
 void Decoder::logits(const float* h, float* out, ThreadPool* pool) const {
   std::vector<float> nrm(static_cast<std::size_t>(config_.dim));
   kernels::rms_norm(h, 1, config_.dim, w_.final_norm.data(), static_cast<float>(config_.norm_eps), nrm.data());
-  kernels::matmul(nrm.data(), 1, config_.dim, w_.output, nullptr, out, w_.output.rows, pool);
+  kernels::linear(nrm.data(), 1, config_.dim, w_.output, nullptr, out, w_.output.rows(), pool);
 }
 
 }  // namespace vrt

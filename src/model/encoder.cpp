@@ -85,10 +85,10 @@ void Encoder::adapter(const float* enc, std::int64_t n_tokens, std::vector<float
   // Stacking 4 frames is the row-major reshape [4n, 1280] -> [n, 5120]: no copy needed.
   const std::int64_t in = config_.adapter_input_dim(), d = config_.dim;
   std::vector<float> hidden(static_cast<std::size_t>(n_tokens * d));
-  kernels::matmul(enc, n_tokens, in, w_.adapter_in, nullptr, hidden.data(), d, pool);
+  kernels::linear(enc, n_tokens, in, w_.adapter_in, nullptr, hidden.data(), d, pool);
   kernels::gelu(hidden.data(), n_tokens * d);
   out.assign(static_cast<std::size_t>(n_tokens * d), 0.0f);
-  kernels::matmul(hidden.data(), n_tokens, d, w_.adapter_out, nullptr, out.data(), d, pool);
+  kernels::linear(hidden.data(), n_tokens, d, w_.adapter_out, nullptr, out.data(), d, pool);
 }
 
 }  // namespace vrt

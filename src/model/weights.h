@@ -1,45 +1,62 @@
-// The model's weights as the compute code sees them: matrices stay in the memory-mapped
-// checkpoint in their stored dtype (BF16 for the real model) and are read by the kernels as
-// WeightViews; the small vectors (norms, biases) are converted to fp32 once at load.
+// The model's weights as the compute code sees them. Matrices are kernels::LinearWeight: a
+// float view (BF16/F16/F32, often straight into the memory-mapped checkpoint) or a packed
+// quantized matrix (kernels/quant.h); the conv stem and the ada-norm MLP stay float views (fp32
+// compute); norms and biases are fp32 vectors.
+//
+// Weights come from a WeightSource: an original checkpoint, converted or quantized per
+// QuantOptions as they are read (weight_source.h), or a packed .vxrt model (io/packed_model.h),
+// whose views need no work at all. Both go through ModelWeights::load, so the two paths cannot
+// disagree on which tensor goes where.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "io/checkpoint.h"
 #include "kernels/kernels.h"
+#include "kernels/quant.h"
+#include "voxtral_rt/config.h"
 
 namespace vrt {
 
 struct EncoderLayerWeights {
   std::vector<float> attention_norm, ffn_norm;
-  kernels::WeightView wq, wk, wv, wo, w1, w2, w3;
+  kernels::LinearWeight wq, wk, wv, wo, w1, w2, w3;
   std::vector<float> bq, bv, bo, b2;  // empty when the config has no biases
 };
 
 struct DecoderLayerWeights {
   std::vector<float> attention_norm, ffn_norm;
-  kernels::WeightView wq, wk, wv, wo, w1, w2, w3;
+  kernels::LinearWeight wq, wk, wv, wo, w1, w2, w3;
   kernels::WeightView ada_down, ada_up;  // ada_rms_norm_t_cond.0 [t_dim, dim], .2 [dim, t_dim]
 };
 
+// Which part of the model a linear weight belongs to (it picks the quantization scheme).
+enum class WeightPart { encoder, decoder, embedding, head };
+
+class WeightSource {
+ public:
+  virtual ~WeightSource() = default;
+  // A small tensor (norm, bias) as fp32.
+  virtual std::vector<float> vector(const std::string& name) = 0;
+  // A float tensor as stored (conv weights [out, in, k] read as [out, in * k]; the ada MLP).
+  virtual kernels::WeightView raw(const std::string& name) = 0;
+  // A matrix for `part`. For the head of a tied model, name is the embedding's.
+  virtual kernels::LinearWeight linear(const std::string& name, WeightPart part) = 0;
+};
+
 struct ModelWeights {
-  // Conv1d weights [out, in, 3] are read as matrices [out, in * 3] (column c * 3 + j).
-  kernels::WeightView conv1, conv2;
+  kernels::WeightView conv1, conv2;  // [out, in * 3] (column c * 3 + j)
   std::vector<float> conv1_bias, conv2_bias;
   std::vector<EncoderLayerWeights> encoder;
   std::vector<float> encoder_norm;
-  kernels::WeightView adapter_in, adapter_out;
-  kernels::WeightView tok_embeddings;  // [vocab, dim]
-  kernels::WeightView output;          // the head: tok_embeddings when tied
+  kernels::LinearWeight adapter_in, adapter_out;
+  kernels::LinearWeight tok_embeddings;  // [vocab, dim], row lookups
+  kernels::LinearWeight output;          // the head [vocab, dim]
   std::vector<DecoderLayerWeights> decoder;
   std::vector<float> final_norm;
 
-  // Views into `checkpoint`, which must outlive the result.
-  static ModelWeights from_checkpoint(const Checkpoint& checkpoint);
+  // Reads every tensor of `config` from `source`, which must outlive the result.
+  static ModelWeights load(const ModelConfig& config, WeightSource& source);
 };
-
-// A checkpoint tensor converted to fp32 (for small tensors).
-std::vector<float> tensor_to_f32(const Checkpoint& checkpoint, const std::string& name);
 
 }  // namespace vrt

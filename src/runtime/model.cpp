@@ -1,51 +1,115 @@
-// Model loading and the public Model API.
+// Model loading (an original checkpoint directory, quantized on the fly if asked, or a packed
+// .vxrt file) and the public Model API.
 #include <chrono>
 #include <thread>
 
+#include "common/file_util.h"
 #include "model/time_embedding.h"
+#include "model/weight_source.h"
 #include "runtime/model_impl.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt {
 
-Model::Impl::Impl(Checkpoint&& c, int threads)
-    : checkpoint(std::move(c)),
-      weights(ModelWeights::from_checkpoint(checkpoint)),
-      mel(MelConfig::from_model(checkpoint.config())),
-      encoder(checkpoint.config(), weights, kEncoderChunkTokens * checkpoint.config().downsample_factor),
-      decoder(checkpoint.config(), weights, kMaxDecoderBlock),
-      pool(threads) {}
+namespace {
+constexpr struct {
+  WeightScheme scheme;
+  const char* name;
+} kSchemes[] = {{WeightScheme::native, "native"}, {WeightScheme::f32, "f32"},   {WeightScheme::bf16, "bf16"},
+                {WeightScheme::w8, "8w"},         {WeightScheme::w4, "4w"},     {WeightScheme::a8w8, "8da8w"},
+                {WeightScheme::a8w4, "8da4w"}};
+}  // namespace
+
+WeightScheme parse_weight_scheme(std::string_view name) {
+  for (const auto& s : kSchemes)
+    if (name == s.name) return s.scheme;
+  throw Error(Status::invalid_argument,
+              "unknown weight scheme '" + std::string(name) + "' (use native, f32, bf16, 8w, 4w, 8da8w or 8da4w)");
+}
+
+const char* weight_scheme_name(WeightScheme scheme) {
+  for (const auto& s : kSchemes)
+    if (scheme == s.scheme) return s.name;
+  return "?";
+}
+
+bool QuantOptions::is_native() const {
+  return linear == WeightScheme::native && encoder_scheme() == WeightScheme::native &&
+         embedding == WeightScheme::native && head_scheme() == WeightScheme::native;
+}
+
+std::string QuantOptions::describe() const {
+  return std::string("linear=") + weight_scheme_name(linear) + " encoder=" + weight_scheme_name(encoder_scheme()) +
+         " embedding=" + weight_scheme_name(embedding) + " head=" + weight_scheme_name(head_scheme()) +
+         " group=" + std::to_string(group_size);
+}
+
+Model::Impl::Impl(const std::string& p, const LoadOptions& options, int threads) : pool(threads), path(p) {
+  if (is_packed_model_file(path)) {
+    if (!options.quant.is_native())
+      throw Error(Status::invalid_argument, path + " is a packed model with its own schemes (" +
+                                                "quantize the original checkpoint to change them)");
+    packed = PackedModelFile::open(path);
+    quant = packed->quant();
+    source = packed->weight_source();
+  } else {
+    checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(path));
+    quant = options.quant;
+    source = std::make_unique<CheckpointWeightSource>(*checkpoint, quant, &pool);
+  }
+  weights = ModelWeights::load(config(), *source);
+  mel.emplace(MelConfig::from_model(config()));
+  encoder.emplace(config(), weights, kEncoderChunkTokens * config().downsample_factor);
+  decoder.emplace(config(), weights, kMaxDecoderBlock);
+}
+
+const ModelConfig& Model::Impl::config() const { return packed ? packed->config() : checkpoint->config(); }
+const Tokenizer& Model::Impl::tokenizer() const { return packed ? packed->tokenizer() : checkpoint->tokenizer(); }
+const CheckpointWeightSource* Model::Impl::checkpoint_source() const {
+  return checkpoint ? static_cast<const CheckpointWeightSource*>(source.get()) : nullptr;
+}
 
 const std::vector<std::vector<float>>& Model::Impl::ada_scales(int delay_tokens) const {
   std::lock_guard<std::mutex> lock(ada_mutex_);
   auto it = ada_.find(delay_tokens);
-  if (it == ada_.end())
-    it = ada_.emplace(delay_tokens, ada_norm_scales(checkpoint.config(), weights, delay_tokens)).first;
+  if (it == ada_.end()) it = ada_.emplace(delay_tokens, ada_norm_scales(config(), weights, delay_tokens)).first;
   return it->second;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-std::shared_ptr<const Model> Model::load(const std::string& directory, const LoadOptions& options) {
+std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   if (options.threads < 0) throw Error(Status::invalid_argument, "threads must be >= 0");
   int threads = options.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto impl = std::make_unique<Impl>(Checkpoint::open(directory), threads);
+  auto impl = std::make_unique<Impl>(path, options, threads);
   // Precompute the default delay's scales as part of loading.
-  const auto& s = impl->checkpoint.tokenizer().streaming();
+  const auto& s = impl->tokenizer().streaming();
   impl->ada_scales(delay_tokens_for_ms(s.transcription_delay_ms, s.sampling_rate, s.hop_length,
                                        s.samples_per_token()));
   impl->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
-const ModelConfig& Model::config() const { return impl_->checkpoint.config(); }
-const Tokenizer& Model::tokenizer() const { return impl_->checkpoint.tokenizer(); }
-const std::string& Model::directory() const { return impl_->checkpoint.directory(); }
+const ModelConfig& Model::config() const { return impl_->config(); }
+const Tokenizer& Model::tokenizer() const { return impl_->tokenizer(); }
+const std::string& Model::directory() const { return impl_->path; }
 double Model::load_ms() const { return impl_->load_ms; }
 int Model::threads() const { return impl_->pool.size(); }
+const QuantOptions& Model::quant() const { return impl_->quant; }
+
+void Model::save_packed(const std::string& path) const {
+  const CheckpointWeightSource* src = impl_->checkpoint_source();
+  if (src == nullptr)
+    throw Error(Status::invalid_argument, impl_->path + " is already a packed model: convert the original checkpoint");
+  const std::string dir = impl_->checkpoint->directory();
+  // The texts as the checkpoint ships them (both were validated when it was opened).
+  const std::string params = read_file_capped(dir + "/params.json", 1 << 20, Status::bad_checkpoint);
+  const std::string tekken = read_file_capped(dir + "/tekken.json", 64 << 20, Status::bad_tokenizer);
+  write_packed_model(path, params, tekken, impl_->quant, src->entries());
+}
 
 Transcript Model::transcribe(std::span<const float> audio_16k, const TranscribeOptions& options) const {
   return transcribe_offline(*impl_, audio_16k, options);

@@ -1,13 +1,16 @@
-// What a loaded Model holds: the mapped checkpoint, weight views, the encoder and decoder, the
-// compute thread pool and the per-delay ada-norm scales. Immutable after load except for the
-// scale cache and the pool, both behind locks.
+// What a loaded Model holds: the model file(s) (an original checkpoint directory or a packed
+// .vxrt file), the weights read from them (views, converted or quantized per QuantOptions), the
+// encoder and decoder, the compute thread pool and the per-delay ada-norm scales. Immutable
+// after load except for the scale cache and the pool, both behind locks.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "io/checkpoint.h"
+#include "io/packed_model.h"
 #include "model/decoder.h"
 #include "model/encoder.h"
 #include "model/weights.h"
@@ -18,6 +21,8 @@
 
 namespace vrt {
 
+class CheckpointWeightSource;
+
 struct Model::Impl {
   // Encoder frames per forward call in offline runs (a multiple of the downsample factor):
   // large enough for matrix-matrix work, small enough to bound memory for any audio length.
@@ -25,16 +30,24 @@ struct Model::Impl {
   // The most decoder positions one forward call takes (the prompt is 33 + delay tokens).
   static constexpr std::int64_t kMaxDecoderBlock = 64;
 
-  Checkpoint checkpoint;
+  mutable ThreadPool pool;         // first: loading quantizes with it
+  mutable std::mutex pool_mutex;   // one session computes at a time
+  std::string path;                // the directory or .vxrt file
+  std::unique_ptr<Checkpoint> checkpoint;       // loaded from a checkpoint directory
+  std::unique_ptr<PackedModelFile> packed;      // loaded from a .vxrt file
+  std::unique_ptr<WeightSource> source;         // owns converted / quantized weights
+  QuantOptions quant;              // the schemes in use
   ModelWeights weights;
-  LogMel mel;
-  Encoder encoder;
-  Decoder decoder;
-  mutable ThreadPool pool;
-  mutable std::mutex pool_mutex;  // one session computes at a time
+  std::optional<LogMel> mel;
+  std::optional<Encoder> encoder;
+  std::optional<Decoder> decoder;
   double load_ms = 0;
 
-  Impl(Checkpoint&& c, int threads);
+  Impl(const std::string& path, const LoadOptions& options, int threads);
+  const ModelConfig& config() const;
+  const Tokenizer& tokenizer() const;
+  // The checkpoint source (for `voxtral-rt quantize`); nullptr for a packed model.
+  const CheckpointWeightSource* checkpoint_source() const;
   // (1 + s_l) per decoder layer for a delay, computed once per delay.
   const std::vector<std::vector<float>>& ada_scales(int delay_tokens) const;
 

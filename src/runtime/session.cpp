@@ -31,8 +31,8 @@ double ms_since(Clock::time_point t) {
 class SessionImpl final : public Session {
  public:
   SessionImpl(const Model::Impl& m, std::shared_ptr<const Model> keep_alive, const SessionOptions& o)
-      : keep_alive_(std::move(keep_alive)), m_(m), o_(o), cfg_(m.checkpoint.config()),
-        tok_(m.checkpoint.tokenizer()), mel_(m.mel), text_(tok_) {
+      : keep_alive_(std::move(keep_alive)), m_(m), o_(o), cfg_(m.config()),
+        tok_(m.tokenizer()), mel_(*m.mel), text_(tok_) {
     const auto& s = tok_.streaming();
     const int delay_ms = o.delay_ms == 0 ? s.transcription_delay_ms : o.delay_ms;
     validate_delay_ms(delay_ms);
@@ -44,6 +44,9 @@ class SessionImpl final : public Session {
     prompt_.assign(static_cast<std::size_t>(1 + s.streaming_n_left_pad_tokens + delay_tokens_), tok_.streaming_pad_id());
     prompt_[0] = tok_.bos_id();
     left_pad_samples_ = std::int64_t{s.streaming_n_left_pad_tokens} * spt_;
+    for (const int t : o_.force_tokens)
+      if (t < 0 || t >= cfg_.vocab_size)
+        throw Error(Status::invalid_argument, "forced token id " + std::to_string(t) + " outside the vocabulary");
     reset();
   }
 
@@ -117,8 +120,8 @@ class SessionImpl final : public Session {
 
   void reset() override {
     mel_.reset();
-    enc_ = m_.encoder.new_state();
-    dec_ = m_.decoder.new_state();
+    enc_ = m_.encoder->new_state();
+    dec_ = m_.decoder->new_state();
     mel_frames_.clear();
     pending_.clear();
     tokens_.clear();
@@ -194,9 +197,9 @@ class SessionImpl final : public Session {
       const float* mel = mel_frames_.data() + done * nm;
       if (o_.dump) o_.dump->mel.insert(o_.dump->mel.end(), mel, mel + f * nm);
       const auto t = Clock::now();
-      m_.encoder.forward(enc_, mel, f, enc_out_, &m_.pool);
+      m_.encoder->forward(enc_, mel, f, enc_out_, &m_.pool);
       if (o_.dump) o_.dump->encoder.insert(o_.dump->encoder.end(), enc_out_.begin(), enc_out_.end());
-      m_.encoder.adapter(enc_out_.data(), f / frames_per_token_, emb_, &m_.pool);
+      m_.encoder->adapter(enc_out_.data(), f / frames_per_token_, emb_, &m_.pool);
       const double enc_ms = ms_since(t);
       stats_.encoder_ms += enc_ms;
       if (o_.dump) o_.dump->adapter.insert(o_.dump->adapter.end(), emb_.begin(), emb_.end());
@@ -224,9 +227,9 @@ class SessionImpl final : public Session {
         std::copy(e.begin(), e.end(), x.begin() + p * cfg_.dim);
         step_compute_ms_ += pending_.front().encoder_ms;
         pending_.pop_front();
-        m_.decoder.add_embedding(prompt_[static_cast<std::size_t>(p)], x.data() + p * cfg_.dim);
+        m_.decoder->add_embedding(prompt_[static_cast<std::size_t>(p)], x.data() + p * cfg_.dim);
       }
-      m_.decoder.forward(dec_, x.data(), n_prompt, *ada_, &m_.pool);
+      m_.decoder->forward(dec_, x.data(), n_prompt, *ada_, &m_.pool);
       emit(x.data() + (n_prompt - 1) * cfg_.dim, t);
       stats_.prefill_ms += ms_since(t);
       stats_.prefill_positions = n_prompt;
@@ -236,8 +239,8 @@ class SessionImpl final : public Session {
       std::vector<float> x = std::move(pending_.front().embedding);
       step_compute_ms_ = pending_.front().encoder_ms;
       pending_.pop_front();
-      m_.decoder.add_embedding(next_input_, x.data());
-      m_.decoder.forward(dec_, x.data(), 1, *ada_, &m_.pool);
+      m_.decoder->add_embedding(next_input_, x.data());
+      m_.decoder->forward(dec_, x.data(), 1, *ada_, &m_.pool);
       emit(x.data(), t);
       stats_.decode_ms += ms_since(t);
       ++stats_.decode_steps;
@@ -247,7 +250,7 @@ class SessionImpl final : public Session {
   // Head and greedy choice for the hidden state of the newest position.
   void emit(const float* hidden, Clock::time_point step_start) {
     logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
-    m_.decoder.logits(hidden, logits_.data(), &m_.pool);
+    m_.decoder->logits(hidden, logits_.data(), &m_.pool);
     if (o_.dump) o_.dump->logits.insert(o_.dump->logits.end(), logits_.begin(), logits_.end());
     const int id = static_cast<int>(kernels::argmax(logits_.data(), cfg_.vocab_size));
     Token t;
@@ -257,8 +260,10 @@ class SessionImpl final : public Session {
     t.time_s = token_time_s(total_tokens_++, seconds_per_token_);
     tokens_.push_back(t);
     if (o_.max_kept_tokens >= 0 && static_cast<std::int64_t>(tokens_.size()) > o_.max_kept_tokens) tokens_.pop_front();
-    const bool eos = id == tok_.eos_id();
-    next_input_ = eos ? tok_.streaming_pad_id() : id;  // only reached again when the stream goes on
+    const std::int64_t k = total_tokens_ - 1;
+    const int outcome = k < static_cast<std::int64_t>(o_.force_tokens.size()) ? o_.force_tokens[static_cast<std::size_t>(k)] : id;
+    const bool eos = outcome == tok_.eos_id();
+    next_input_ = eos ? tok_.streaming_pad_id() : outcome;  // only reached again when the stream goes on
     record_timing(step_compute_ms_ + ms_since(step_start));
     if (o_.on_token) o_.on_token(t);
     if (o_.on_text) {
@@ -342,9 +347,10 @@ Transcript transcribe_offline(const Model::Impl& m, std::span<const float> audio
   so.stop_on_eos = true;
   so.on_token = o.on_token;
   so.dump = o.dump;
+  so.force_tokens = o.force_tokens;
   const auto t0 = Clock::now();
   SessionImpl s(m, nullptr, so);
-  const std::size_t piece = static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * m.checkpoint.config().samples_per_token());
+  const std::size_t piece = static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * m.config().samples_per_token());
   for (std::size_t i = 0; i < audio.size(); i += piece) {
     const std::size_t n = std::min(piece, audio.size() - i);
     s.feed(audio.subspan(i, n));

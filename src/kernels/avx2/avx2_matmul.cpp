@@ -14,6 +14,8 @@
 // accumulators to the stack on every iteration (2x slower), and the fixed-trip tile loops carry
 // `#pragma GCC unroll` so the accumulator arrays stay in registers.
 #include "kernels/kernel_table.h"
+#include "kernels/avx2/avx2_quant.h"
+#include "kernels/ref/ref_quant.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <cstddef>
@@ -286,7 +288,8 @@ void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out) {
 const KernelTable& avx2_kernel_table() {
   static const KernelTable table{CpuIsa::avx2,       "avx2",        avx2::matmul_rows,
                                  avx2::convert_rows, avx2::argmax,  avx2::rms_norm,
-                                 avx2::gelu,         avx2::silu_mul};
+                                 avx2::gelu,         avx2::silu_mul,
+                                 avx2::qmatmul_f32_rows, avx2::qmatmul_int8_rows, avx2::quantize_acts};
   return table;
 }
 

@@ -4,6 +4,8 @@
 // widening it in registers beats packing (transposing) it; at m = 24 they tie (BM_SmallM in
 // bench/kernels/matmul_bench.cpp).
 #include "kernels/kernel_table.h"
+#include "kernels/avx512/avx512_quant.h"
+#include "kernels/ref/ref_quant.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
 #include "kernels/avx512/avx512_util.h"
@@ -33,7 +35,8 @@ void matmul_rows(const MatmulArgs& a, i64 r0, i64 r1) {
 const KernelTable& avx512_kernel_table() {
   static const KernelTable table{CpuIsa::avx512,       "avx512",        avx512::matmul_rows,
                                  avx512::convert_rows, avx512::argmax,  avx512::rms_norm,
-                                 avx512::gelu,         avx512::silu_mul};
+                                 avx512::gelu,         avx512::silu_mul,
+                                 avx512::qmatmul_f32_rows, avx512::qmatmul_int8_rows, avx512::quantize_acts};
   return table;
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/half.h"
 #include "kernels/kernel_table.h"
+#include "kernels/ref/ref_quant.h"
 
 namespace vrt::kernels {
 
@@ -110,8 +111,12 @@ void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
 }  // namespace ref
 
 const KernelTable& ref_kernel_table() {
-  static const KernelTable table{CpuIsa::ref, "ref",         ref::matmul_rows, ref::rows_to_f32,
-                                 ref::argmax, ref::rms_norm, ref::gelu,        ref::silu_mul};
+  static const KernelTable table{CpuIsa::ref,           "ref",
+                                 ref::matmul_rows,      ref::rows_to_f32,
+                                 ref::argmax,           ref::rms_norm,
+                                 ref::gelu,             ref::silu_mul,
+                                 ref::qmatmul_f32_rows, ref::qmatmul_int8_rows,
+                                 ref::quantize_acts};
   return table;
 }
 

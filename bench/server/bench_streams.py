@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""How many concurrent live streams does `voxtral-rt serve` keep real time?
+
+Runs K concurrent realtime sessions (vLLM protocol, python3-websockets), each sending a WAV
+paced at real speed in 80 ms appends, for K = 1, 2, 4, ... until a level fails. A level passes
+when every transcript arrives and every session's lag stays bounded: the server's
+vrt_session_lag_seconds (queued, unprocessed audio), scraped every 0.25 s, never exceeds
+--max-lag-s, and transcription.done arrives within --max-final-s of the final commit.
+
+  bench/server/bench_streams.py --url http://127.0.0.1:8000 --wav CLIP.wav [--max-k 64] [--key K]
+(bench/server/run.sh starts a server on a synthetic model and runs this.)
+"""
+import argparse
+import asyncio
+import base64
+import json
+import time
+import urllib.request
+import wave
+
+import websockets
+
+
+def pcm16(path):
+    with wave.open(path) as w:
+        assert w.getsampwidth() == 2 and w.getnchannels() == 1 and w.getframerate() == 16000
+        return w.readframes(w.getnframes())
+
+
+async def one(args, audio, stats):
+    headers = {"Authorization": "Bearer " + args.key} if args.key else None
+    ws_url = args.url.replace("http", "ws", 1) + "/v1/realtime"
+    async with websockets.connect(ws_url, extra_headers=headers, max_size=2**24) as ws:
+        await ws.recv()
+        await ws.send(json.dumps({"type": "session.update", "model": args.model}))
+        step = 2560  # 80 ms of PCM16
+        t0 = time.monotonic()
+        done = asyncio.get_running_loop().create_future()
+
+        async def reader():
+            while True:
+                m = json.loads(await ws.recv())
+                if m["type"] == "transcription.done":
+                    done.set_result(time.monotonic())
+                    return
+                if m["type"] == "error":
+                    done.set_exception(RuntimeError(m["error"]))
+                    return
+
+        rt = asyncio.create_task(reader())
+        for i in range(0, len(audio), step):
+            await ws.send(json.dumps({"type": "input_audio_buffer.append",
+                                      "audio": base64.b64encode(audio[i:i + step]).decode()}))
+            await asyncio.sleep(max(0.0, t0 + (i + step) / 32000 - time.monotonic()))
+        t_commit = time.monotonic()
+        await ws.send(json.dumps({"type": "input_audio_buffer.commit", "final": True}))
+        t_done = await asyncio.wait_for(done, 600)
+        await rt
+        stats.append(t_done - t_commit)
+
+
+def scrape(url, key):
+    req = urllib.request.Request(url + "/metrics", headers={"Authorization": "Bearer " + key} if key else {})
+    text = urllib.request.urlopen(req, timeout=5).read().decode()
+    lags, steps = [], 0.0
+    for line in text.splitlines():
+        if line.startswith("vrt_session_lag_seconds{"):
+            lags.append(float(line.split()[-1]))
+        if line.startswith("vrt_decoder_steps_per_second "):
+            steps = float(line.split()[-1])
+    return max(lags, default=0.0), steps
+
+
+async def level(args, k, audio):
+    finals, max_lag, max_steps = [], 0.0, 0.0
+    tasks = asyncio.gather(*[one(args, audio, finals) for _ in range(k)], return_exceptions=True)
+    while not tasks.done():
+        lag, steps = await asyncio.to_thread(scrape, args.url, args.key)
+        max_lag, max_steps = max(max_lag, lag), max(max_steps, steps)
+        await asyncio.sleep(0.25)
+    errors = [r for r in tasks.result() if isinstance(r, Exception)]
+    ok = not errors and len(finals) == k and max_lag <= args.max_lag_s and max(finals) <= args.max_final_s
+    return {"k": k, "ok": ok, "max_lag_s": round(max_lag, 3), "max_final_s": round(max(finals, default=-1), 3),
+            "steps_per_s": round(max_steps, 1), "errors": [repr(e) for e in errors][:3]}
+
+
+async def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--wav", required=True)
+    p.add_argument("--model", default="mistralai/Voxtral-Mini-4B-Realtime-2602")
+    p.add_argument("--key", default="")
+    p.add_argument("--max-k", type=int, default=64)
+    p.add_argument("--max-lag-s", type=float, default=1.0)
+    p.add_argument("--max-final-s", type=float, default=5.0)
+    args = p.parse_args()
+    audio = pcm16(args.wav)
+    best = 0
+    k = 1
+    while k <= args.max_k:
+        r = await level(args, k, audio)
+        print(json.dumps(r), flush=True)
+        if not r["ok"]:
+            break
+        best = k
+        k *= 2
+    print(json.dumps({"real_time_streams": best, "audio_s": len(audio) / 32000}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,30 @@
+#include "model_options.h"
+
+namespace vrt::cli {
+
+void add_scheme_options(CLI::App* cmd, SchemeFlags& f) {
+  cmd->add_option("-t,--threads", f.threads, "Compute threads (default: all cores)")->check(CLI::Range(0, 1024));
+  const char* linear = "native|f32|bf16|8w|4w|8da8w|8da4w";
+  cmd->add_option("--qlinear", f.qlinear,
+                  std::string("Decoder linear layers, quantized on load (") + linear + "; default native: as stored)");
+  cmd->add_option("--qlinear-encoder", f.qlinear_encoder,
+                  std::string("Encoder and adapter linear layers (") + linear + "; default: as --qlinear)");
+  cmd->add_option("--qembedding", f.qembedding, "Token embedding table (native|f32|bf16|8w|4w; default native)");
+  cmd->add_option("--qhead", f.qhead, std::string("Output head (") + linear + "; default: as --qlinear)");
+  cmd->add_option("--group-size", f.group_size, "Group size of 4-bit weights")
+      ->capture_default_str()
+      ->check(CLI::IsMember({32, 64, 128, 256}));
+}
+
+LoadOptions load_options(const SchemeFlags& f) {
+  LoadOptions o;
+  o.threads = f.threads;
+  if (!f.qlinear.empty()) o.quant.linear = parse_weight_scheme(f.qlinear);
+  if (!f.qlinear_encoder.empty()) o.quant.encoder = parse_weight_scheme(f.qlinear_encoder);
+  if (!f.qembedding.empty()) o.quant.embedding = parse_weight_scheme(f.qembedding);
+  if (!f.qhead.empty()) o.quant.head = parse_weight_scheme(f.qhead);
+  o.quant.group_size = f.group_size;
+  return o;
+}
+
+}  // namespace vrt::cli

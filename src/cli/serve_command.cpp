@@ -1,0 +1,95 @@
+// `voxtral-rt serve -m MODEL`: the realtime transcription server (src/server, docs/SERVER.md).
+// Loads the model once; binds loopback by default and refuses any other address without an API
+// key unless --insecure. Prints "listening on HOST:PORT" on stdout once bound (--port 0 picks a
+// free port, for tests).
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands.h"
+#include "model_options.h"
+#include "server/server.h"
+#include "voxtral_rt/error.h"
+#include "voxtral_rt/model.h"
+#include "voxtral_rt/model_path.h"
+
+namespace vrt::cli {
+namespace {
+
+struct ServeCli {
+  std::string model = kDefaultModelId;
+  std::vector<std::string> names;
+  SchemeFlags schemes;
+  server::ServerOptions opt;
+  double max_upload_mb = 25;
+};
+
+}  // namespace
+
+Runner add_serve_command(CLI::App& app) {
+  auto o = std::make_shared<ServeCli>();
+  auto* cmd = app.add_subcommand("serve", "Serve realtime transcription: WebSocket /v1/realtime (vLLM protocol), "
+                                          "POST /v1/audio/transcriptions, /v1/models, /health, /metrics");
+  cmd->add_option("-m,--model", o->model, "Checkpoint directory or Hugging Face repo id")->capture_default_str();
+  cmd->add_option("--host", o->opt.host, "Address to bind (non-loopback needs --api-key or --insecure)")->capture_default_str();
+  cmd->add_option("--port", o->opt.port, "TCP port; 0 picks a free one (printed on stdout)")->capture_default_str();
+  cmd->add_option("--max-sessions", o->opt.max_sessions,
+                  "Realtime sessions + transcription requests at once; more get HTTP 503")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--api-key", o->opt.api_key, "Require 'Authorization: Bearer KEY' (default: $VRT_API_KEY)");
+  cmd->add_flag("--insecure", o->opt.insecure, "Allow a non-loopback address without an API key");
+  cmd->add_option("--served-model-name", o->names,
+                  "Names clients may give as `model` (default: the -m value and " + std::string(kDefaultModelId) + ")");
+  add_scheme_options(cmd, o->schemes);
+  cmd->add_option("--io-threads", o->opt.io_threads, "Network threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--max-backlog-s", o->opt.max_backlog_s,
+                  "Queued audio per realtime session before the server stops reading it (backpressure)")
+      ->check(CLI::Range(0.5, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--max-message-kb", o->opt.max_message_bytes, "")->group("")->transform([](std::string s) {
+    return std::to_string(std::stoull(s) * 1024);
+  });
+  cmd->add_option("--max-upload-mb", o->max_upload_mb, "Largest upload (request body)")->check(CLI::Range(0.01, 2048.0))->capture_default_str();
+  cmd->add_option("--max-upload-s", o->opt.max_upload_duration_s, "Longest uploaded audio")->check(CLI::Range(1.0, 86400.0))->capture_default_str();
+  cmd->add_option("--max-outbound-events", o->opt.max_outbound_events, "Unsent events before a client that does not read is closed")
+      ->check(CLI::Range(4, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-s", o->opt.idle_timeout_s, "WebSocket idle timeout (pings at half of it)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  cmd->add_option("--request-timeout-s", o->opt.request_timeout_s, "HTTP: time to read one request or write a reply")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--max-kept-tokens", o->opt.max_kept_tokens, "Tokens a live session keeps for words/segments in transcription.done")
+      ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--shutdown-grace-s", o->opt.shutdown_grace_s, "SIGTERM: time for sessions to receive their final event")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  return [o] {
+    std::signal(SIGPIPE, SIG_IGN);
+    if (o->opt.api_key.empty())
+      if (const char* k = std::getenv("VRT_API_KEY")) o->opt.api_key = k;
+    o->opt.max_upload_bytes = static_cast<std::size_t>(o->max_upload_mb * 1024 * 1024);
+    o->opt.model_names = o->names;
+    if (o->opt.model_names.empty()) {
+      o->opt.model_names = {kDefaultModelId};
+      if (o->model != kDefaultModelId) o->opt.model_names.push_back(o->model);
+    }
+    // Check the bind policy before the (possibly long) model load.
+    if (!server::is_loopback_address(o->opt.host) && o->opt.host != "localhost" && o->opt.api_key.empty() && !o->opt.insecure)
+      throw Error(Status::invalid_argument, "refusing to listen on non-loopback address " + o->opt.host +
+                                                " without --api-key (pass --insecure to do it anyway)");
+    const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));
+    server::Server srv(model, o->opt);
+    const unsigned short port = srv.bind();
+    std::printf("listening on %s:%u\n", o->opt.host.c_str(), static_cast<unsigned>(port));
+    std::fflush(stdout);
+    srv.run();
+    std::fprintf(stderr, "voxtral-rt serve: stopped\n");
+    return 0;
+  };
+}
+
+}  // namespace vrt::cli

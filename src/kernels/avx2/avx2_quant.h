@@ -1,0 +1,163 @@
+// AVX2 packed-weight kernels (avx2_quant.cpp, avx2_quant_vnni.cpp): traits for the generic tiles
+// of ../avx512/quant_tile.h (written once for both vector widths) and the entry points.
+//
+// A 16-row block is two ymm (rows 0-7, 8-15). Integer dots, all exact:
+// * AVX-VNNI: vpdpbusd (VEX), u8 x s8, with the -offset * sum(a) correction preloaded.
+// * no VNNI, q4: vpmaddubsw(u, a) (two chunks added in int16: <= 4 * 15 * 127) + vpmaddwd(ones).
+// * no VNNI, q8: signed w = u ^ 0x80, vpmaddubsw(|w|, vpsignb(a, w)) (pairs <= 32512), no
+//   correction (u x a pairs could saturate int16).
+// fp32 weights of column k: sign-extend the field (shift left, arithmetic shift right) of
+// u ^ 0x80 (q8) or u ^ 0x88 (q4: each nibble n ^ 8 read as 4-bit two's complement is n - 8)
+// and convert. Small tiles: 16 ymm registers.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernel_table.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace vrt::kernels::avx2 {
+namespace {
+
+template <bool B, class A, class C>
+struct Pick {
+  using type = A;
+};
+template <class A, class C>
+struct Pick<false, A, C> {
+  using type = C;
+};
+
+template <bool Vnni>
+struct QuantTraits256 {
+  using vi = __m256i;
+  using vf = __m256;
+  static constexpr int kV = 2;
+  static constexpr int kQ8Offset = Vnni ? 128 : 0;
+  static constexpr int kMRMax = 4;
+  static constexpr int kNRMax = 2;
+  static constexpr std::int64_t kSmallM = 4;
+  static constexpr int kMRLarge = 4;
+  static constexpr int kNRLarge = 1;
+  static int nr_small(std::int64_t m) { return m <= 1 ? 2 : 1; }
+
+  static vi load(const std::uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void store(std::uint8_t* p, vi v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static vi bcast_i32(const void* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+  }
+  static vi lo_nib(vi raw) { return _mm256_and_si256(raw, _mm256_set1_epi8(0x0f)); }
+  static vi hi_nib(vi raw) { return _mm256_and_si256(_mm256_srli_epi16(raw, 4), _mm256_set1_epi8(0x0f)); }
+
+  struct W8s {
+    vi absw, w;
+  };
+  struct W8v {
+    vi u;
+  };
+  using W8 = typename Pick<Vnni, W8v, W8s>::type;
+  static W8 prep8(vi raw) {
+    if constexpr (Vnni) {
+      return W8v{raw};
+    } else {
+      const vi w = _mm256_xor_si256(raw, _mm256_set1_epi8(static_cast<char>(0x80)));
+      return W8s{_mm256_abs_epi8(w), w};
+    }
+  }
+#if defined(__AVXVNNI__)
+  // acc += u . a in place (as avx512_quant.h: GCC 12 copies the intrinsic's accumulator).
+  static vi dpbusd(vi acc, vi u, vi a) {
+    __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(a));
+    return acc;
+  }
+#endif
+  static vi dot8(vi acc, const W8& w, vi a) {
+#if defined(__AVXVNNI__)
+    if constexpr (Vnni) return dpbusd(acc, w.u, a);
+#endif
+    if constexpr (!Vnni) {
+      const vi p = _mm256_maddubs_epi16(w.absw, _mm256_sign_epi8(a, w.w));
+      return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+    }
+  }
+  static vi dot4x2(vi acc, vi lo, vi alo, vi hi, vi ahi) {
+#if defined(__AVXVNNI__)
+    if constexpr (Vnni) return dpbusd(dpbusd(acc, lo, alo), hi, ahi);
+#endif
+    if constexpr (!Vnni) {
+      const vi p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, alo), _mm256_maddubs_epi16(hi, ahi));
+      return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+    }
+  }
+
+  static vf fzero() { return _mm256_setzero_ps(); }
+  static vf fbcast(float v) { return _mm256_set1_ps(v); }
+  static vf cvt(vi v) { return _mm256_cvtepi32_ps(v); }
+  static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+  static vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+  static vf loadf(const float* p) { return _mm256_loadu_ps(p); }
+  static void storef(float* p, vf v) { _mm256_storeu_ps(p, v); }
+  static vf load_f16(const std::uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static void store_rows(vf v, const float* bias, float* y, std::int64_t r, std::int64_t r1) {
+    const std::int64_t n = r1 - r;
+    if (n >= 8) {
+      if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + r));
+      _mm256_storeu_ps(y + r, v);
+    } else if (n > 0) {
+      const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      if (bias != nullptr) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + r, k));
+      _mm256_maskstore_ps(y + r, k, v);
+    }
+  }
+  template <int L, int R>
+  static vf field(vi w) {
+    if constexpr (L == 0) {
+      return _mm256_cvtepi32_ps(_mm256_srai_epi32(w, R));
+    } else {
+      return _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(w, L), R));
+    }
+  }
+  static void cols_q8(vi raw, vf& c0, vf& c1, vf& c2, vf& c3) {
+    const vi w = _mm256_xor_si256(raw, _mm256_set1_epi8(static_cast<char>(0x80)));
+    c0 = field<24, 24>(w);
+    c1 = field<16, 24>(w);
+    c2 = field<8, 24>(w);
+    c3 = field<0, 24>(w);
+  }
+  static void cols_q4(vi raw, vf& c0, vf& c1, vf& c2, vf& c3, vf& c4, vf& c5, vf& c6, vf& c7) {
+    const vi w = _mm256_xor_si256(raw, _mm256_set1_epi8(static_cast<char>(0x88)));
+    c0 = field<28, 28>(w);
+    c1 = field<20, 28>(w);
+    c2 = field<12, 28>(w);
+    c3 = field<4, 28>(w);
+    c4 = field<24, 28>(w);
+    c5 = field<16, 28>(w);
+    c6 = field<8, 28>(w);
+    c7 = field<0, 28>(w);
+  }
+};
+
+}  // namespace
+}  // namespace vrt::kernels::avx2
+#endif
+
+namespace vrt::kernels {
+namespace avx2 {
+void qmatmul_f32_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
+void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
+void quantize_acts(const float* x, std::int64_t m, std::int64_t ldx, std::int64_t cols, std::int8_t* a,
+                   float* scale, std::int32_t* sums);
+}  // namespace avx2
+namespace avx2vnni {
+void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
+}  // namespace avx2vnni
+}  // namespace vrt::kernels

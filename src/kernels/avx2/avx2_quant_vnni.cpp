@@ -1,0 +1,41 @@
+// AVX2 + AVX-VNNI packed-weight kernels: the int8-activation tiles of ../avx512/quant_tile.h on
+// QuantTraits256<true> (VEX vpdpbusd, see avx2_quant.h), and the avx2vnni kernel table, which
+// shares every other kernel with the avx2 table.
+#include "kernels/avx2/avx2_quant.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__AVXVNNI__)
+#include "kernels/avx512/quant_tile.h"
+
+namespace vrt::kernels {
+namespace avx2vnni {
+void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1) {
+  quant_simd::qmatmul_int8_rows<avx2::QuantTraits256<true>>(a, r0, r1);
+}
+}  // namespace avx2vnni
+
+const KernelTable& avx2vnni_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx2_kernel_table();
+    t.isa = CpuIsa::avx2vnni;
+    t.name = "avx2vnni";
+    t.qmatmul_int8_rows = avx2vnni::qmatmul_int8_rows;
+    return t;
+  }();
+  return table;
+}
+}  // namespace vrt::kernels
+
+#else  // compiler without AVX-VNNI for this file: the table exists but is never selectable
+
+namespace vrt::kernels {
+const KernelTable& avx2vnni_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx2_kernel_table();
+    t.isa = CpuIsa::avx2vnni;
+    t.name = "avx2vnni";
+    return t;
+  }();
+  return table;
+}
+}  // namespace vrt::kernels
+#endif

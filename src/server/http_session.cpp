@@ -1,0 +1,392 @@
+// HTTP/1.1 connections: /health, /v1/models, /metrics, POST /v1/audio/transcriptions (plain or
+// server-sent events), and the WebSocket upgrade to /v1/realtime.
+#include <nlohmann/json.hpp>
+
+#include "cli/output_formats.h"
+#include "server/multipart.h"
+#include "server/realtime_protocol.h"
+#include "server/server_internal.h"
+#include "voxtral_rt/audio.h"
+#include "voxtral_rt/error.h"
+
+namespace vrt::server {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+std::string dump(const ojson& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// OpenAI's error shape for HTTP endpoints.
+std::string error_body(std::string_view message, std::string_view type, std::string_view code) {
+  return dump(ojson{{"error", {{"message", std::string(message)}, {"type", std::string(type)}, {"param", nullptr},
+                               {"code", std::string(code)}}}});
+}
+
+std::string strip_leading_spaces(const std::string& s) {
+  const auto first = s.find_first_not_of(' ');
+  return first == std::string::npos ? std::string() : s.substr(first);
+}
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, std::shared_ptr<Server::State> st) : stream_(std::move(socket)), st_(std::move(st)) {}
+
+  void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this())); }
+
+ private:
+  using Request = http::request<http::string_body>;
+
+  void do_read() {
+    parser_.emplace();
+    parser_->header_limit(8 * 1024);
+    parser_->body_limit(st_->opt.max_upload_bytes);
+    stream_.expires_after(std::chrono::seconds(first_ ? st_->opt.request_timeout_s : st_->opt.keep_alive_s));
+    first_ = false;
+    http::async_read_header(stream_, buf_, *parser_, beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof)
+      return close();
+    if (ec == http::error::body_limit)  // a Content-Length over the limit fails at the header
+      return reject(http::status::payload_too_large, "request body over " + std::to_string(st_->opt.max_upload_bytes) + " bytes", "too_large");
+    if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "request header too large", "too_large");
+    if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message(), "bad_request");
+    ++st_->metrics.http_requests;
+    auto& req = parser_->get();
+    version_ = req.version();
+    stream_.expires_after(std::chrono::seconds(st_->opt.request_timeout_s));
+    if (!st_->authorized(req)) {
+      ++st_->metrics.rejected_unauthorized;
+      auto res = make(http::status::unauthorized, error_body("missing or wrong API key (Authorization: Bearer KEY)",
+                                                             "invalid_request_error", "invalid_api_key"));
+      res.set(http::field::www_authenticate, "Bearer");
+      return send(std::move(res), true);
+    }
+    if (websocket::is_upgrade(req)) {
+      if (path(sv(req.target())) != "/v1/realtime") return reject(http::status::not_found, "no WebSocket endpoint here; use /v1/realtime", "not_found");
+      if (st_->shutting_down) return reject(http::status::service_unavailable, "server is shutting down", "server_shutdown", false);
+      if (!parser_->is_done()) return reject(http::status::bad_request, "a WebSocket upgrade has no body", "bad_request");
+      Request r = parser_->release();
+      if (!try_start_realtime(stream_, r, st_)) {
+        ++st_->metrics.rejected_capacity;
+        return reject(http::status::service_unavailable,
+                      "server full: " + std::to_string(st_->opt.max_sessions) + " sessions busy (--max-sessions); retry later",
+                      "server_full", false);
+      }
+      return;  // the socket now belongs to the realtime session
+    }
+    if (const auto cl = parser_->content_length(); cl && *cl > st_->opt.max_upload_bytes)
+      return reject(http::status::payload_too_large,
+                    "request body over " + std::to_string(st_->opt.max_upload_bytes) + " bytes", "too_large");
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      // curl waits for this before sending a large upload.
+      auto res = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+      return http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code e, std::size_t) {
+        if (e) return self->close();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buf_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit)
+      return reject(http::status::payload_too_large, "request body over " + std::to_string(st_->opt.max_upload_bytes) + " bytes", "too_large");
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == net::error::connection_reset || ec == net::error::eof)
+      return close();
+    if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message(), "bad_request");
+    handle(parser_->release());
+  }
+
+  static std::string_view path(std::string_view target) { return target.substr(0, target.find('?')); }
+
+  http::response<http::string_body> make(http::status s, std::string body, const char* type = "application/json") {
+    http::response<http::string_body> res{s, version_};
+    res.set(http::field::server, "voxtral-rt");
+    res.set(http::field::content_type, type);
+    res.body() = std::move(body);
+    return res;
+  }
+
+  void reject(http::status s, const std::string& message, const char* code, bool count = true) {
+    if (count) {
+      if (s == http::status::payload_too_large || s == http::status::request_header_fields_too_large) ++st_->metrics.rejected_too_large;
+      else ++st_->metrics.rejected_bad_request;
+    }
+    send(make(s, error_body(message, "invalid_request_error", code)), true);
+  }
+
+  void send(http::response<http::string_body> res, bool close_after = false) {
+    res.keep_alive(!close_after && keep_alive_);
+    res.prepare_payload();
+    auto p = std::make_shared<http::response<http::string_body>>(std::move(res));
+    stream_.expires_after(std::chrono::seconds(st_->opt.request_timeout_s));
+    http::async_write(stream_, *p, [self = shared_from_this(), p](beast::error_code ec, std::size_t) {
+      if (ec || !p->keep_alive()) return self->close();
+      self->do_read();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  void handle(Request req) {
+    keep_alive_ = req.keep_alive();
+    const auto p = path(sv(req.target()));
+    const auto method = req.method();
+    if (p == "/health") {
+      if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
+      if (st_->shutting_down) return send(make(http::status::service_unavailable, R"({"status":"shutting_down"})"));
+      return send(make(http::status::ok, R"({"status":"ok"})"));
+    }
+    if (p == "/v1/models") {
+      if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
+      ojson data = ojson::array();
+      for (const auto& n : st_->opt.model_names)
+        data.push_back({{"id", n}, {"object", "model"}, {"created", 0}, {"owned_by", "voxtral-rt"}});
+      return send(make(http::status::ok, dump(ojson{{"object", "list"}, {"data", data}})));
+    }
+    if (p == "/metrics") {
+      if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
+      return send(make(http::status::ok, st_->render_metrics(), "text/plain; version=0.0.4; charset=utf-8"));
+    }
+    if (p == "/v1/realtime")
+      return send(make(http::status::upgrade_required, error_body("/v1/realtime is a WebSocket endpoint", "invalid_request_error", "upgrade_required")));
+    if (p == "/v1/audio/transcriptions") {
+      if (method != http::verb::post) return reject(http::status::method_not_allowed, "use POST", "method_not_allowed");
+      return transcribe(std::move(req));
+    }
+    return reject(http::status::not_found, "no such endpoint", "not_found");
+  }
+
+  void transcribe(Request req) {
+    auto body = std::make_shared<Request>(std::move(req));
+    format_ = "json";
+    stream_mode_ = false;
+    std::vector<FormPart> parts;
+    try {
+      const std::string boundary = multipart_boundary(sv((*body)[http::field::content_type]));
+      parts = parse_multipart(body->body(), boundary);
+    } catch (const MultipartError& e) {
+      return reject(http::status::bad_request, e.what(), "invalid_multipart");
+    }
+    const FormPart* file = nullptr;
+    std::string model;
+    for (const auto& part : parts) {
+      const std::string value(part.data.substr(0, 256));
+      if (part.name == "file") {
+        if (file) return reject(http::status::bad_request, "more than one 'file' field", "invalid_request");
+        file = &part;
+      } else if (part.name == "model") {
+        model = value;
+      } else if (part.name == "response_format") {
+        format_ = value;
+      } else if (part.name == "stream") {
+        if (value != "true" && value != "false") return reject(http::status::bad_request, "'stream' must be true or false", "invalid_request");
+        stream_mode_ = value == "true";
+      }
+      // language, prompt, temperature, timestamp_granularities[]: accepted and ignored, as
+      // OpenAI clients send them (the model transcribes any language; decoding is greedy).
+    }
+    if (!file) return reject(http::status::bad_request, "missing the 'file' field (multipart/form-data)", "invalid_request");
+    if (!model.empty() && !st_->model_served(model))
+      return reject(http::status::not_found, "model '" + model + "' is not served here; available: " + st_->served_names(), "model_not_found");
+    if (format_ != "json" && format_ != "text" && format_ != "srt" && format_ != "vtt" && format_ != "verbose_json")
+      return reject(http::status::bad_request, "response_format must be json, text, srt, vtt or verbose_json", "invalid_request");
+    if (st_->shutting_down) return reject(http::status::service_unavailable, "server is shutting down", "server_shutdown", false);
+
+    StreamHandlers h;
+    const auto weak = weak_from_this();
+    const auto exec = stream_.get_executor();
+    if (stream_mode_)
+      h.on_text = [weak, exec](std::string_view d) {
+        if (d.empty()) return;
+        net::post(exec, [weak, ev = dump(ojson{{"type", "transcript.text.delta"}, {"delta", std::string(d)}})]() mutable {
+          if (auto s = weak.lock()) s->sse_send(std::move(ev));
+        });
+      };
+    h.on_done = [weak, exec](Transcript&& t) {
+      net::post(exec, [weak, t = std::move(t)]() mutable {
+        if (auto s = weak.lock()) s->on_done(std::move(t));
+      });
+    };
+    h.on_error = [weak, exec](const std::string& m) {
+      net::post(exec, [weak, m] {
+        if (auto s = weak.lock()) s->on_failed(http::status::internal_server_error, m, code::processing_error);
+      });
+    };
+    StreamLimits limits;
+    limits.max_backlog_samples = 0;  // the whole upload is queued at once; its size is capped
+    job_ = st_->scheduler->open(std::move(h), limits);
+    if (!job_) {
+      ++st_->metrics.rejected_capacity;
+      return reject(http::status::service_unavailable,
+                    "server full: " + std::to_string(st_->opt.max_sessions) + " sessions busy (--max-sessions); retry later",
+                    "server_full", false);
+    }
+    ++st_->http_jobs;
+    keep_self_ = shared_from_this();  // no I/O is pending while the job runs
+    stream_.expires_never();  // the job may take a while; writes set their own deadline
+    // Decoding a file is CPU work: do it off the I/O threads. Only the bytes travel, never the
+    // client's filename.
+    AudioLimits al;
+    al.max_file_bytes = st_->opt.max_upload_bytes;
+    al.max_duration_s = st_->opt.max_upload_duration_s;
+    net::post(st_->decode_pool, [self = shared_from_this(), body, data = file->data, al, exec] {
+      std::vector<float> samples;
+      std::string error;
+      try {
+        auto buf = decode_audio_memory({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}, "upload", al);
+        samples = buf.sample_rate == kModelSampleRateHz ? std::move(buf.samples)
+                                                         : resample(buf.samples, buf.sample_rate, kModelSampleRateHz);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      net::post(exec, [self, samples = std::move(samples), error = std::move(error)]() mutable {
+        if (!error.empty()) return self->on_failed(http::status::bad_request, "unsupported or invalid audio: " + error, code::invalid_audio);
+        self->start_job(std::move(samples));
+      });
+    });
+  }
+
+  void start_job(std::vector<float> samples) {
+    if (!job_) return;
+    SessionOptions so;
+    so.stop_on_eos = true;  // offline semantics: the same transcript as `voxtral-rt transcribe`
+    job_->configure(so);
+    audio_s_ = static_cast<double>(samples.size()) / kModelSampleRateHz;
+    job_->append(std::move(samples));
+    job_->end_utterance();
+    job_->start();
+    if (stream_mode_) {
+      sse_res_ = std::make_shared<http::response<http::empty_body>>(http::status::ok, version_);
+      sse_res_->set(http::field::server, "voxtral-rt");
+      sse_res_->set(http::field::content_type, "text/event-stream");
+      sse_res_->set(http::field::cache_control, "no-cache");
+      sse_res_->chunked(true);
+      sse_res_->keep_alive(false);
+      sse_sr_ = std::make_shared<http::response_serializer<http::empty_body>>(*sse_res_);
+      sse_writing_ = true;
+      stream_.expires_after(std::chrono::seconds(st_->opt.request_timeout_s));
+      http::async_write_header(stream_, *sse_sr_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->sse_writing_ = false;
+        if (ec) return self->abort_job();
+        self->sse_header_sent_ = true;
+        self->sse_pump();
+      });
+    }
+  }
+
+  void end_job() {
+    if (!job_) return;
+    job_->close();
+    job_.reset();
+    --st_->http_jobs;
+    // Released once the handler that called us returns (it holds its own reference).
+    net::post(stream_.get_executor(), [p = std::move(keep_self_)] {});
+  }
+  void abort_job() {
+    end_job();
+    close();
+  }
+
+  void on_failed(http::status s, const std::string& m, const char* c) {
+    if (!job_) return;
+    end_job();
+    if (s == http::status::bad_request) ++st_->metrics.rejected_bad_request;
+    if (sse_res_) {
+      sse_send(error_event(c, m));
+      sse_q_.emplace_back();  // last chunk
+      return sse_pump();
+    }
+    send(make(s, error_body(m, s == http::status::bad_request ? "invalid_request_error" : "server_error", c)));
+  }
+
+  void on_done(Transcript t) {
+    if (!job_) return;
+    end_job();
+    const ojson usage{{"prompt_tokens", t.stats.prefill_positions},
+                      {"completion_tokens", t.stats.generated_tokens},
+                      {"total_tokens", t.stats.prefill_positions + t.stats.generated_tokens}};
+    if (stream_mode_) {
+      sse_send(dump(ojson{{"type", "transcript.text.done"}, {"text", t.text}, {"usage", usage}}));
+      sse_q_.push_back("data: [DONE]\n\n");
+      sse_q_.emplace_back();
+      return sse_pump();
+    }
+    if (format_ == "text") return send(make(http::status::ok, strip_leading_spaces(t.text) + "\n", "text/plain; charset=utf-8"));
+    if (format_ == "srt") return send(make(http::status::ok, cli::to_srt(t), "application/x-subrip; charset=utf-8"));
+    if (format_ == "vtt") return send(make(http::status::ok, cli::to_vtt(t), "text/vtt; charset=utf-8"));
+    ojson j{{"text", t.text}};
+    if (format_ == "verbose_json") {
+      j = ojson{{"task", "transcribe"}, {"duration", audio_s_}, {"text", t.text}};
+      ojson words = ojson::array(), segs = ojson::array();
+      for (const auto& w : t.words) words.push_back({{"word", w.text}, {"start", w.start_s}, {"end", w.end_s}});
+      int id = 0;
+      for (const auto& s : t.segments) segs.push_back({{"id", id++}, {"start", s.start_s}, {"end", s.end_s}, {"text", s.text}});
+      j["segments"] = segs;
+      j["words"] = words;
+    }
+    j["usage"] = usage;
+    send(make(http::status::ok, dump(j)));
+  }
+
+  // Server-sent events, each one HTTP chunk; an empty entry stands for the last chunk.
+  void sse_send(std::string json) {
+    sse_q_.push_back("data: " + json + "\n\n");
+    sse_pump();
+  }
+  void sse_pump() {
+    if (sse_writing_ || !sse_header_sent_ || sse_q_.empty()) return;
+    sse_writing_ = true;
+    stream_.expires_after(std::chrono::seconds(st_->opt.request_timeout_s));
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->sse_writing_ = false;
+      if (ec) return self->abort_job();  // client gone: drop the job and its session
+      const bool last = self->sse_q_.front().empty();
+      self->sse_q_.pop_front();
+      if (last) return self->close();
+      self->sse_pump();
+    };
+    if (sse_q_.front().empty()) net::async_write(stream_, http::make_chunk_last(), std::move(done));
+    else net::async_write(stream_, http::make_chunk(net::buffer(sse_q_.front())), std::move(done));
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<Server::State> st_;
+  beast::flat_buffer buf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  unsigned version_ = 11;
+  bool first_ = true;
+  bool keep_alive_ = true;
+  std::string format_ = "json";
+  bool stream_mode_ = false;
+  double audio_s_ = 0;
+  std::shared_ptr<Stream> job_;
+  std::shared_ptr<HttpSession> keep_self_;  // set while a job runs
+  std::shared_ptr<http::response<http::empty_body>> sse_res_;
+  std::shared_ptr<http::response_serializer<http::empty_body>> sse_sr_;
+  std::deque<std::string> sse_q_;
+  bool sse_writing_ = false;
+  bool sse_header_sent_ = false;
+
+ public:
+  ~HttpSession() { end_job(); }
+};
+
+}  // namespace
+
+void start_http_session(tcp::socket socket, std::shared_ptr<Server::State> st) {
+  std::make_shared<HttpSession>(std::move(socket), std::move(st))->run();
+}
+
+}  // namespace vrt::server

@@ -1,0 +1,287 @@
+// WebSocket /v1/realtime: one connection, one scheduler Stream, any number of utterances.
+#include <chrono>
+#include <cstdio>
+
+#include "server/realtime_protocol.h"
+#include "server/server_internal.h"
+#include "voxtral_rt/audio.h"
+
+namespace vrt::server {
+
+// Touched on the compute thread only, except the flags (set from I/O, read by compute).
+struct RealtimeCompute {
+  explicit RealtimeCompute(int word_id) : tracker(word_id) {}
+  std::weak_ptr<RealtimeSession> session;  // set before the stream starts
+  std::atomic<bool> words{false};
+  std::atomic<bool> segments{false};
+  WordTracker tracker;
+  std::vector<Word> completed;
+  std::string text;  // this utterance so far (the deltas), for transcription.done
+};
+
+namespace {
+constexpr std::size_t kMaxDoneText = 4u << 20;  // an hours-long utterance keeps its last 4 MiB in `done`
+}
+
+bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_body>& req,
+                        const std::shared_ptr<Server::State>& st) {
+  auto compute = std::make_shared<RealtimeCompute>(st->model->tokenizer().streaming_word_id());
+  StreamHandlers h;
+  h.on_token = [c = compute.get()](const Token& t) {
+    if (c->words) c->tracker.push(t, c->completed);
+  };
+  // The handlers own `compute` (the stream outlives nothing it needs).
+  h.on_text = [compute](std::string_view d) {
+    if (d.empty() && compute->completed.empty()) return;
+    if (compute->text.size() < kMaxDoneText) compute->text.append(d);
+    std::string ev = delta_event(d, compute->completed);
+    compute->completed.clear();
+    if (auto s = compute->session.lock()) s->post_event(std::move(ev), false);
+  };
+  h.on_done = [compute](Transcript&& t) {
+    std::vector<Word> last;
+    compute->tracker.finish(last);
+    compute->completed.clear();
+    const Usage u{t.stats.prefill_positions, t.stats.generated_tokens};
+    std::string ev = done_event(compute->text, u, compute->words ? &t.words : nullptr,
+                                compute->segments ? &t.segments : nullptr);
+    compute->text.clear();
+    if (auto s = compute->session.lock()) s->post_event(std::move(ev), true);
+  };
+  h.on_error = [compute](const std::string& m) {
+    if (auto s = compute->session.lock()) s->post_error(code::processing_error, m, true);
+  };
+  h.on_resume = [compute] {
+    if (auto s = compute->session.lock()) s->post_resume();
+  };
+  StreamLimits limits;
+  limits.max_backlog_samples = static_cast<std::size_t>(st->opt.max_backlog_s * kModelSampleRateHz);
+  auto slot = st->scheduler->open(std::move(h), limits);
+  if (!slot) return false;
+  auto session = std::make_shared<RealtimeSession>(std::move(stream), st);
+  compute->session = session;
+  session->run(std::move(req), std::move(slot), std::move(compute));
+  return true;
+}
+
+RealtimeSession::RealtimeSession(beast::tcp_stream stream, std::shared_ptr<Server::State> st)
+    : ws_(std::move(stream)), exec_(ws_.get_executor()), st_(std::move(st)) {}
+
+RealtimeSession::~RealtimeSession() {
+  if (stream_) stream_->close();
+  st_->remove_realtime(this);
+}
+
+void RealtimeSession::run(http::request<http::string_body> req, std::shared_ptr<Stream> stream,
+                          std::shared_ptr<RealtimeCompute> compute) {
+  stream_ = std::move(stream);
+  compute_ = std::move(compute);
+  st_->add_realtime(shared_from_this());
+  ++st_->metrics.realtime_sessions;
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(st_->opt.handshake_timeout_s);
+  t.idle_timeout = std::chrono::seconds(st_->opt.idle_timeout_s);
+  t.keep_alive_pings = true;
+  ws_.set_option(t);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "voxtral-rt"); }));
+  ws_.read_message_max(st_->opt.max_message_bytes);
+  ws_.async_accept(req, beast::bind_front_handler(&RealtimeSession::on_accept, shared_from_this()));
+}
+
+void RealtimeSession::on_accept(beast::error_code ec) {
+  if (ec) return fail();
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  send(session_created_event(stream_->id(), std::chrono::duration_cast<std::chrono::seconds>(now).count()));
+  if (st_->shutting_down) return on_shutdown();
+  do_read();
+}
+
+void RealtimeSession::do_read() {
+  if (reading_ || read_paused_ || closing_ || failed_) return;
+  reading_ = true;
+  ws_.async_read(buf_, beast::bind_front_handler(&RealtimeSession::on_read, shared_from_this()));
+}
+
+void RealtimeSession::on_read(beast::error_code ec, std::size_t) {
+  reading_ = false;
+  if (ec) {
+    // Closed by the client, reset, idle timeout, or a message over read_message_max (Beast
+    // has sent close 1009). Either way the session's work is dropped and its memory freed.
+    return fail();
+  }
+  if (!ws_.got_text()) {
+    buf_.consume(buf_.size());
+    ++st_->metrics.protocol_errors;
+    send(error_event(code::invalid_event, "binary frames are not accepted: send JSON text events"));
+  } else {
+    const std::string text = beast::buffers_to_string(buf_.data());
+    buf_.consume(buf_.size());
+    handle(text);
+  }
+  do_read();
+}
+
+void RealtimeSession::handle(std::string_view text) {
+  auto parsed = parse_client_event(text, {.max_depth = 16, .max_audio_bytes = st_->opt.max_message_bytes});
+  if (auto* err = std::get_if<ProtocolError>(&parsed)) {
+    ++st_->metrics.protocol_errors;
+    return send(error_event(err->code, err->message));
+  }
+  auto& ev = std::get<ClientEvent>(parsed);
+  if (auto* u = std::get_if<SessionUpdate>(&ev)) {
+    if (!st_->model_served(u->model)) {
+      ++st_->metrics.protocol_errors;
+      return send(error_event(code::model_not_found,
+                              "model '" + u->model.substr(0, 200) + "' is not served here; available: " + st_->served_names()));
+    }
+    SessionOptions so;
+    so.delay_ms = u->delay_ms.value_or(0);
+    so.stop_on_eos = u->stop_on_eos.value_or(false);
+    so.max_kept_tokens = st_->opt.max_kept_tokens;
+    const bool changes = u->delay_ms || u->stop_on_eos;
+    if (!stream_->configure(so) && changes)
+      return send(error_event(code::invalid_event,
+                              "delay_ms and stop_on_eos can only change between utterances (before audio is processed)"));
+    compute_->words = u->word_timestamps;
+    compute_->segments = u->segment_timestamps;
+    validated_ = true;
+    stream_->start();
+    const int delay = so.delay_ms ? so.delay_ms : st_->model->tokenizer().streaming().transcription_delay_ms;
+    return send(session_updated_event(stream_->id(), u->model, delay, u->word_timestamps, u->segment_timestamps,
+                                      so.stop_on_eos));
+  }
+  if (auto* a = std::get_if<AudioAppend>(&ev)) {
+    if (shutdown_) return send(error_event(code::server_shutdown, "server is shutting down: audio not accepted"));
+    switch (stream_->append(std::move(a->samples))) {
+      case Stream::AppendResult::ok: break;
+      case Stream::AppendResult::pause:  // backpressure: no read until on_resume
+        if (!validated_) {  // nothing is processed before session.update: it would never resume
+          send(error_event(code::model_not_validated, "audio backlog full before a session.update"));
+          return close_after_flush(websocket::close_code::policy_error, "audio backlog full");
+        }
+        read_paused_ = true;
+        keep_self_ = shared_from_this();  // nothing else is pending on our side meanwhile
+        break;
+      case Stream::AppendResult::closed: return send(error_event(code::processing_error, "the session has failed"));
+    }
+    open_utterance_ = true;
+    return;
+  }
+  const auto& c = std::get<Commit>(ev);
+  if (!validated_)
+    return send(error_event(code::model_not_validated, "commit before a session.update naming a served model"));
+  if (c.final) {
+    stream_->end_utterance();
+    ++dones_owed_;
+    open_utterance_ = false;
+  }
+  // A non-final commit starts generation in vLLM; here audio is processed as it arrives.
+}
+
+void RealtimeSession::post_event(std::string event, bool is_done) {
+  net::post(exec_, [self = shared_from_this(), ev = std::move(event), is_done]() mutable {
+    self->send(std::move(ev));
+    if (is_done && self->dones_owed_ > 0 && --self->dones_owed_ == 0 && self->shutdown_)
+      self->close_after_flush(websocket::close_code::going_away, "server shutting down");
+  });
+}
+
+void RealtimeSession::post_error(std::string c, std::string message, bool fatal) {
+  net::post(exec_, [self = shared_from_this(), c = std::move(c), m = std::move(message), fatal] {
+    self->send(error_event(c, m));
+    if (fatal) self->close_after_flush(websocket::close_code::internal_error, "processing error");
+  });
+}
+
+void RealtimeSession::post_resume() {
+  net::post(exec_, [self = shared_from_this()] {
+    self->read_paused_ = false;
+    self->keep_self_.reset();
+    self->do_read();
+  });
+}
+
+void RealtimeSession::shutdown() {
+  net::post(exec_, [self = shared_from_this()] { self->on_shutdown(); });
+}
+
+void RealtimeSession::on_shutdown() {
+  if (shutdown_ || failed_) return;
+  shutdown_ = true;
+  // The open utterance ends now and gets its transcription.done; an idle session gets an error
+  // event saying why it is closed.
+  if (validated_ && open_utterance_) {
+    stream_->end_utterance();
+    ++dones_owed_;
+    open_utterance_ = false;
+  }
+  if (dones_owed_ == 0 || !validated_) {
+    send(error_event(code::server_shutdown, "server is shutting down"));
+    close_after_flush(websocket::close_code::going_away, "server shutting down");
+  }
+}
+
+void RealtimeSession::send(std::string event) {
+  if (closing_ || failed_) return;
+  if (outq_.size() >= st_->opt.max_outbound_events) {
+    // The client stopped reading: events cannot be dropped (deltas make the transcript), so
+    // the connection goes.
+    ++st_->metrics.slow_reader_closes;
+    std::fprintf(stderr, "voxtral-rt serve: %s: client not reading (%zu events queued), closing\n",
+                 stream_->id().c_str(), outq_.size());
+    return fail();
+  }
+  outq_.push_back(std::move(event));
+  if (!writing_) do_write();
+}
+
+void RealtimeSession::do_write() {
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(net::buffer(outq_.front()), beast::bind_front_handler(&RealtimeSession::on_write, shared_from_this()));
+}
+
+void RealtimeSession::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) return fail();
+  outq_.pop_front();
+  if (!outq_.empty()) return do_write();
+  if (close_after_ && !failed_) {
+    closing_ = true;
+    writing_ = true;
+    ws_.async_close(*close_after_, [self = shared_from_this()](beast::error_code) {
+      self->writing_ = false;
+      self->fail();
+    });
+  }
+}
+
+void RealtimeSession::close_after_flush(websocket::close_code code, std::string reason) {
+  if (close_after_ || failed_) return;
+  close_after_ = websocket::close_reason(code, reason);
+  if (!writing_) {
+    closing_ = true;
+    writing_ = true;
+    ws_.async_close(*close_after_, [self = shared_from_this()](beast::error_code) {
+      self->writing_ = false;
+      self->fail();
+    });
+  }
+}
+
+void RealtimeSession::fail() {
+  if (failed_) return;
+  failed_ = true;
+  closing_ = true;
+  if (!writing_) outq_.clear();  // a pending write still points at the front
+  if (stream_) stream_->close();  // frees the session's compute state on the compute thread
+  beast::error_code ec;
+  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(ws_).close();
+  st_->remove_realtime(this);
+  keep_self_.reset();
+}
+
+}  // namespace vrt::server

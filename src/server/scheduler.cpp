@@ -1,0 +1,277 @@
+#include "server/scheduler.h"
+
+#include <cstdio>
+#include <random>
+
+#include "voxtral_rt/audio.h"
+
+namespace vrt::server {
+namespace {
+
+std::string random_id() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard lk(mu);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "sess-%016llx%08llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng() & 0xffffffffu));
+  return buf;
+}
+
+}  // namespace
+
+Stream::Stream(std::weak_ptr<Scheduler> owner, std::string id, StreamHandlers handlers, StreamLimits limits)
+    : owner_(std::move(owner)), id_(std::move(id)), handlers_(std::move(handlers)), limits_(limits) {}
+
+Stream::~Stream() = default;
+
+bool Stream::configure(const SessionOptions& options) {
+  const auto o = owner_.lock();
+  if (!o) return false;
+  std::lock_guard lk(o->mu_);
+  if (has_session_) return false;
+  options_ = options;
+  options_.on_token = nullptr;  // the scheduler installs the handlers
+  options_.on_text = nullptr;
+  return true;
+}
+
+void Stream::start() {
+  const auto o = owner_.lock();
+  if (!o) return;
+  {
+    std::lock_guard lk(o->mu_);
+    started_ = true;
+  }
+  o->cv_.notify_one();
+}
+
+bool Stream::started() const {
+  const auto o = owner_.lock();
+  if (!o) return false;
+  std::lock_guard lk(o->mu_);
+  return started_;
+}
+
+Stream::AppendResult Stream::append(std::vector<float> samples) {
+  const auto o = owner_.lock();
+  if (!o) return AppendResult::closed;
+  AppendResult r = AppendResult::ok;
+  {
+    std::lock_guard lk(o->mu_);
+    if (closed_ || failed_) return AppendResult::closed;
+    if (samples.empty()) return AppendResult::ok;
+    backlog_ += samples.size();
+    queue_.push_back({std::move(samples), 0, false});
+    if (limits_.max_backlog_samples && backlog_ >= limits_.max_backlog_samples) {
+      paused_ = true;
+      r = AppendResult::pause;
+    }
+  }
+  o->cv_.notify_one();
+  return r;
+}
+
+void Stream::end_utterance() {
+  const auto o = owner_.lock();
+  if (!o) return;
+  {
+    std::lock_guard lk(o->mu_);
+    if (closed_ || failed_) return;
+    queue_.push_back({{}, 0, true});
+  }
+  o->cv_.notify_one();
+}
+
+void Stream::close() {
+  const auto o = owner_.lock();
+  if (!o) return;
+  {
+    std::lock_guard lk(o->mu_);
+    if (closed_) return;
+    closed_ = true;
+    queue_.clear();
+    backlog_ = 0;
+  }
+  o->cv_.notify_one();
+}
+
+double Stream::lag_s() const {
+  const auto o = owner_.lock();
+  if (!o) return 0;
+  std::lock_guard lk(o->mu_);
+  return static_cast<double>(backlog_) / kModelSampleRateHz;
+}
+
+std::shared_ptr<Scheduler> Scheduler::create(std::shared_ptr<const Model> model, SchedulerOptions options) {
+  std::shared_ptr<Scheduler> s(new Scheduler(std::move(model), options));
+  s->thread_ = std::thread([p = s.get()] { p->loop(); });
+  return s;
+}
+
+Scheduler::Scheduler(std::shared_ptr<const Model> model, SchedulerOptions options)
+    : model_(std::move(model)), options_(options) {
+  if (options_.quantum_samples == 0) options_.quantum_samples = 1280;
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::stop() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  std::vector<std::shared_ptr<Stream>> gone;
+  {
+    std::lock_guard lk(mu_);
+    gone.swap(streams_);
+  }
+  for (auto& s : gone) s->session_.reset();  // the compute thread has stopped
+}
+
+std::shared_ptr<Stream> Scheduler::open(StreamHandlers handlers, StreamLimits limits) {
+  std::lock_guard lk(mu_);
+  if (stop_ || static_cast<int>(streams_.size()) >= options_.max_streams) return nullptr;
+  std::shared_ptr<Stream> s(new Stream(weak_from_this(), random_id(), std::move(handlers), limits));
+  streams_.push_back(s);
+  return s;
+}
+
+std::shared_ptr<Stream> Scheduler::next_runnable_locked() {
+  const std::size_t n = streams_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (rr_ + k) % n;
+    const auto& s = streams_[i];
+    if (s->busy_) continue;
+    if (s->closed_ || s->failed_ || (s->started_ && !s->queue_.empty())) {
+      rr_ = i + 1;
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+void Scheduler::note_steps_locked(std::int64_t steps) {
+  steps_total_ += steps;
+  const auto now = std::chrono::steady_clock::now();
+  if (step_marks_.empty() || now - step_marks_.back().first > std::chrono::milliseconds(100))
+    step_marks_.emplace_back(now, steps_total_);
+  while (step_marks_.size() > 2 && now - step_marks_.front().first > std::chrono::seconds(10)) step_marks_.pop_front();
+}
+
+void Scheduler::loop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    std::shared_ptr<Stream> s;
+    cv_.wait(lk, [&] { return stop_ || (s = next_runnable_locked()) != nullptr; });
+    if (stop_) return;
+    if (s->closed_ || s->failed_) {
+      // Drop it; the session (KV caches) is freed here, outside the lock.
+      std::erase(streams_, s);
+      auto session = std::move(s->session_);
+      lk.unlock();
+      session.reset();
+      s.reset();
+      lk.lock();
+      continue;
+    }
+    Stream::Item work;
+    bool have_audio = false, finish = false;
+    auto& front = s->queue_.front();
+    if (front.end) {
+      finish = true;
+      s->queue_.pop_front();
+    } else {
+      const std::size_t left = front.audio.size() - front.offset;
+      const std::size_t n = std::min(left, options_.quantum_samples);
+      if (front.offset == 0 && n == left) {
+        work.audio = std::move(front.audio);
+      } else {
+        const auto b = front.audio.begin() + static_cast<std::ptrdiff_t>(front.offset);
+        work.audio.assign(b, b + static_cast<std::ptrdiff_t>(n));
+        front.offset += n;
+      }
+      if (n == left) s->queue_.pop_front();
+      s->backlog_ -= n;
+      have_audio = true;
+    }
+    const bool resume = s->paused_ && s->backlog_ <= s->limits_.max_backlog_samples / 2;
+    if (resume) s->paused_ = false;
+    const bool create = !s->has_session_;
+    s->has_session_ = true;
+    SessionOptions opts = s->options_;
+    s->busy_ = true;
+    lk.unlock();
+
+    if (resume && s->handlers_.on_resume) s->handlers_.on_resume();
+    const auto t0 = std::chrono::steady_clock::now();
+    turn_steps_ = 0;
+    bool ok = true;
+    try {
+      if (create) {
+        opts.on_token = [this, h = &s->handlers_](const Token& t) {
+          ++turn_steps_;
+          if (h->on_token) h->on_token(t);
+        };
+        opts.on_text = s->handlers_.on_text;
+        s->session_ = model_->new_session(opts);
+      }
+      run_turn(*s, std::move(work), have_audio, finish);
+    } catch (const std::exception& e) {
+      ok = false;
+      {
+        std::lock_guard g(mu_);  // refuse further appends before the owner hears of it
+        s->failed_ = true;
+      }
+      if (s->handlers_.on_error) s->handlers_.on_error(e.what());
+    }
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    lk.lock();
+    s->busy_ = false;
+    if (!ok) s->failed_ = true;
+    if (finish && ok) {
+      // A fresh session per utterance: options may change in between, memory is returned.
+      s->has_session_ = false;
+      ++utterances_;
+    }
+    compute_s_ += dt;
+    note_steps_locked(turn_steps_);
+  }
+}
+
+void Scheduler::run_turn(Stream& s, Stream::Item work, bool have_audio, bool finish) {
+  if (have_audio) {
+    s.session_->feed(work.audio);
+    std::lock_guard lk(mu_);
+    samples_total_ += static_cast<std::int64_t>(work.audio.size());
+  }
+  if (finish) {
+    Transcript t = s.session_->finish();
+    s.session_.reset();
+    if (s.handlers_.on_done) s.handlers_.on_done(std::move(t));
+  }
+}
+
+SchedulerStats Scheduler::stats() const {
+  std::lock_guard lk(mu_);
+  SchedulerStats st;
+  st.active_streams = static_cast<int>(streams_.size());
+  st.steps_total = steps_total_;
+  const auto now = std::chrono::steady_clock::now();
+  if (!step_marks_.empty()) {
+    const auto& [t0, n0] = step_marks_.front();
+    const double span = std::chrono::duration<double>(now - t0).count();
+    if (span > 0.5 && span < 20) st.steps_per_s = static_cast<double>(steps_total_ - n0) / span;
+  }
+  st.audio_s_total = static_cast<double>(samples_total_) / kModelSampleRateHz;
+  st.compute_s_total = compute_s_;
+  st.utterances_total = utterances_;
+  for (const auto& s : streams_)
+    if (!s->closed_) st.lags.push_back({s->id_, static_cast<double>(s->backlog_) / kModelSampleRateHz});
+  return st;
+}
+
+}  // namespace vrt::server

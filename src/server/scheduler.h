@@ -1,0 +1,156 @@
+// The server's single place where model compute happens.
+//
+// Connections (I/O threads) queue audio and end-of-utterance markers on a Stream; one compute
+// thread owned by the Scheduler takes work round-robin from every runnable stream, at most one
+// quantum of audio per stream per turn, and calls Session::feed()/finish() (the model's own
+// thread pool parallelizes inside each call, and serves one call at a time anyway). So every
+// stream gets an equal share, a stream that falls behind shows it as lag (queued, unprocessed
+// audio) instead of starving the others, and cross-session batched decoding can later replace
+// run_turn() with one decoder pass over all runnable streams.
+//
+// Memory per stream is bounded: append() reports `pause` once the backlog reaches its limit and
+// the connection stops reading its socket (TCP backpressure) until on_resume; live sessions keep
+// at most max_kept_tokens tokens. close() frees the session on the compute thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "voxtral_rt/model.h"
+#include "voxtral_rt/session.h"
+
+namespace vrt::server {
+
+class Scheduler;
+
+// Called on the compute thread: must not block (post to the connection's executor).
+struct StreamHandlers {
+  std::function<void(const Token&)> on_token;
+  std::function<void(std::string_view)> on_text;
+  std::function<void(Transcript&&)> on_done;           // an utterance finished (Session::finish)
+  std::function<void(const std::string&)> on_error;    // feed/finish threw; the stream is dead
+  std::function<void()> on_resume;                     // backlog fell to half the limit after a pause
+};
+
+struct StreamLimits {
+  std::size_t max_backlog_samples = 10 * 16000;  // 0 = unbounded (HTTP: the upload is bounded)
+};
+
+class Stream {
+ public:
+  enum class AppendResult { ok, pause, closed };
+
+  const std::string& id() const { return id_; }
+  // Session options (delay, stop_on_eos, ...); false once the session was created.
+  bool configure(const SessionOptions& options);
+  // Audio is processed only after start() (the realtime protocol validates the model first).
+  void start();
+  // Queues 16 kHz samples. `pause`: the backlog is at its limit, stop reading until on_resume.
+  AppendResult append(std::vector<float> samples);
+  // Ends the current utterance: after the audio queued so far, finish() runs and on_done fires;
+  // then the session is reset for the next utterance.
+  void end_utterance();
+  // Drops queued work and frees the session (on the compute thread). Idempotent.
+  void close();
+  // Seconds of queued, unprocessed audio.
+  double lag_s() const;
+  bool started() const;
+
+  ~Stream();
+
+ private:
+  friend class Scheduler;
+  struct Item {
+    std::vector<float> audio;
+    std::size_t offset = 0;
+    bool end = false;  // end-of-utterance marker
+  };
+  Stream(std::weak_ptr<Scheduler> owner, std::string id, StreamHandlers handlers, StreamLimits limits);
+
+  std::weak_ptr<Scheduler> owner_;  // weak: the last owner may be the compute thread itself
+  const std::string id_;
+  StreamHandlers handlers_;
+  StreamLimits limits_;
+  // Guarded by the scheduler's mutex:
+  SessionOptions options_;
+  std::deque<Item> queue_;
+  std::size_t backlog_ = 0;
+  bool started_ = false;
+  bool busy_ = false;     // the compute thread is working on it
+  bool closed_ = false;
+  bool paused_ = false;   // append() said pause; on_resume owed
+  bool failed_ = false;
+  bool has_session_ = false;
+  // Compute thread only:
+  std::unique_ptr<Session> session_;
+};
+
+struct SchedulerOptions {
+  int max_streams = 8;
+  std::size_t quantum_samples = 4 * 1280;  // audio per stream per turn: 4 decoder positions
+};
+
+struct SchedulerStats {
+  int active_streams = 0;
+  std::int64_t steps_total = 0;          // decoder tokens generated, all streams
+  double steps_per_s = 0;                // over the last ~10 s
+  double audio_s_total = 0;              // audio processed
+  double compute_s_total = 0;            // time the compute thread spent in feed/finish
+  std::int64_t utterances_total = 0;
+  struct Lag {
+    std::string id;
+    double lag_s;
+  };
+  std::vector<Lag> lags;
+};
+
+class Scheduler : public std::enable_shared_from_this<Scheduler> {
+ public:
+  static std::shared_ptr<Scheduler> create(std::shared_ptr<const Model> model, SchedulerOptions options);
+  ~Scheduler();
+
+  // A new stream, or nullptr when max_streams are open (admission control).
+  std::shared_ptr<Stream> open(StreamHandlers handlers, StreamLimits limits = {});
+  // Stops the compute thread after the work in progress; queued work is dropped.
+  void stop();
+  SchedulerStats stats() const;
+  const Model& model() const { return *model_; }
+  int max_streams() const { return options_.max_streams; }
+
+ private:
+  friend class Stream;
+  Scheduler(std::shared_ptr<const Model> model, SchedulerOptions options);
+  void loop();
+  // One turn for one stream: feed a quantum, or finish an utterance. The place a batched
+  // decoder would take every runnable stream's next step at once.
+  void run_turn(Stream& s, Stream::Item work, bool have_audio, bool finish);
+  std::shared_ptr<Stream> next_runnable_locked();
+  void note_steps_locked(std::int64_t steps);
+
+  std::shared_ptr<const Model> model_;
+  SchedulerOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Stream>> streams_;
+  std::size_t rr_ = 0;
+  bool stop_ = false;
+  std::int64_t turn_steps_ = 0;  // compute thread only: tokens generated in the current turn
+  std::thread thread_;
+  // Stats (guarded by mu_).
+  std::int64_t steps_total_ = 0;
+  std::int64_t samples_total_ = 0;
+  double compute_s_ = 0;
+  std::int64_t utterances_ = 0;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> step_marks_;
+};
+
+}  // namespace vrt::server

@@ -1,0 +1,213 @@
+#include "server/server.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "server/server_internal.h"
+#include "voxtral_rt/error.h"
+
+namespace vrt::server {
+
+bool is_loopback_address(const std::string& address) {
+  beast::error_code ec;
+  const auto a = net::ip::make_address(address, ec);
+  if (ec) return false;
+  if (a.is_v4()) return a.to_v4().is_loopback();
+  const auto v6 = a.to_v6();
+  if (v6.is_loopback()) return true;
+  return v6.is_v4_mapped() && net::ip::make_address_v4(net::ip::v4_mapped, v6).is_loopback();
+}
+
+Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
+    : model(std::move(m)),
+      opt(std::move(o)),
+      ioc_owner(std::make_unique<net::io_context>(std::max(1, opt.io_threads))),
+      ioc(*ioc_owner) {
+  SchedulerOptions so;
+  so.max_streams = opt.max_sessions;
+  scheduler = Scheduler::create(model, so);
+}
+
+bool Server::State::authorized(const http::request_header<>& h) const {
+  if (opt.api_key.empty()) return true;
+  const std::string_view v = sv(h[http::field::authorization]);
+  const std::string_view prefix = "Bearer ";
+  if (v.size() < prefix.size() || !beast::iequals(beast::string_view(v.data(), prefix.size()), beast::string_view(prefix.data(), prefix.size()))) return false;
+  const std::string_view key = v.substr(prefix.size());
+  // Constant time in the key's content (its length is not a secret worth hiding).
+  unsigned diff = key.size() == opt.api_key.size() ? 0u : 1u;
+  for (std::size_t i = 0; i < key.size(); ++i)
+    diff |= static_cast<unsigned>(key[i] ^ opt.api_key[i % opt.api_key.size()]);
+  return diff == 0;
+}
+
+bool Server::State::model_served(const std::string& name) const {
+  for (const auto& n : opt.model_names)
+    if (n == name) return true;
+  return false;
+}
+
+std::string Server::State::served_names() const {
+  std::string s;
+  for (const auto& n : opt.model_names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+namespace {
+std::string prom_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+std::string Server::State::render_metrics() const {
+  const auto s = scheduler->stats();
+  std::ostringstream o;
+  const auto metric = [&](const char* name, const char* type, const char* help, auto value) {
+    o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
+  };
+  metric("vrt_active_sessions", "gauge", "Realtime sessions and transcription jobs holding a slot.", s.active_streams);
+  metric("vrt_max_sessions", "gauge", "Slots (--max-sessions).", opt.max_sessions);
+  metric("vrt_decoder_steps_total", "counter", "Decoder steps (generated tokens), all sessions.", s.steps_total);
+  metric("vrt_decoder_steps_per_second", "gauge", "Decoder steps per second over the last 10 s.", s.steps_per_s);
+  metric("vrt_audio_seconds_total", "counter", "Audio processed, all sessions.", s.audio_s_total);
+  metric("vrt_compute_seconds_total", "counter", "Time the compute thread spent in feed/finish.", s.compute_s_total);
+  metric("vrt_utterances_total", "counter", "Utterances and uploads transcribed to the end.", s.utterances_total);
+  metric("vrt_http_requests_total", "counter", "HTTP requests (upgrades included).", metrics.http_requests.load());
+  metric("vrt_realtime_sessions_total", "counter", "Realtime sessions accepted.", metrics.realtime_sessions.load());
+  metric("vrt_slow_reader_closes_total", "counter", "Connections closed because the client stopped reading.",
+         metrics.slow_reader_closes.load());
+  metric("vrt_protocol_errors_total", "counter", "Realtime events answered with an error.", metrics.protocol_errors.load());
+  o << "# HELP vrt_rejected_requests_total Requests refused, by reason.\n# TYPE vrt_rejected_requests_total counter\n";
+  o << "vrt_rejected_requests_total{reason=\"capacity\"} " << metrics.rejected_capacity.load() << '\n';
+  o << "vrt_rejected_requests_total{reason=\"unauthorized\"} " << metrics.rejected_unauthorized.load() << '\n';
+  o << "vrt_rejected_requests_total{reason=\"bad_request\"} " << metrics.rejected_bad_request.load() << '\n';
+  o << "vrt_rejected_requests_total{reason=\"too_large\"} " << metrics.rejected_too_large.load() << '\n';
+  o << "# HELP vrt_session_lag_seconds Audio received but not yet processed, per session.\n"
+       "# TYPE vrt_session_lag_seconds gauge\n";
+  for (const auto& l : s.lags) o << "vrt_session_lag_seconds{session=\"" << prom_escape(l.id) << "\"} " << l.lag_s << '\n';
+  return o.str();
+}
+
+void Server::State::do_accept() {
+  acceptor->async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+    if (!self->acceptor->is_open() || self->shutting_down) return;
+    if (!ec) {
+      beast::error_code e;
+      socket.set_option(tcp::no_delay(true), e);  // deltas are small and latency-bound
+      // A bounded kernel send buffer, so a client that stops reading fills the outbound queue
+      // (and is closed) in seconds instead of parking megabytes in the kernel.
+      socket.set_option(net::socket_base::send_buffer_size(64 * 1024), e);
+      start_http_session(std::move(socket), self);
+    }
+    self->do_accept();
+  });
+}
+
+void Server::State::add_realtime(const std::shared_ptr<RealtimeSession>& s) {
+  std::lock_guard lk(mu);
+  realtime[s.get()] = s;
+}
+
+void Server::State::remove_realtime(RealtimeSession* s) {
+  std::lock_guard lk(mu);
+  realtime.erase(s);
+}
+
+void Server::State::begin_shutdown() {
+  if (shutting_down.exchange(true)) return;
+  std::fprintf(stderr, "voxtral-rt serve: shutting down (grace %.0f s)\n", opt.shutdown_grace_s);
+  net::post(ioc, [self = shared_from_this()] {
+    beast::error_code ec;
+    if (self->acceptor) self->acceptor->close(ec);
+    std::vector<std::shared_ptr<RealtimeSession>> live;
+    {
+      std::lock_guard lk(self->mu);
+      for (auto& [p, w] : self->realtime)
+        if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    for (auto& s : live) s->shutdown();
+    // Poll until every realtime session and upload is done, or the grace period is over.
+    auto timer = std::make_shared<net::steady_timer>(self->ioc);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                                  std::chrono::duration<double>(self->opt.shutdown_grace_s));
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [self, timer, deadline, poll] {
+      bool idle;
+      {
+        std::lock_guard lk(self->mu);
+        idle = self->realtime.empty() && self->http_jobs == 0;
+      }
+      if (idle || std::chrono::steady_clock::now() >= deadline) {
+        auto* ctx = &self->ioc;
+        *poll = nullptr;  // breaks the self-reference and destroys this lambda: touch no capture after
+        ctx->stop();
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll](beast::error_code) {
+        if (*poll) (*poll)();
+      });
+    };
+    (*poll)();
+  });
+}
+
+Server::Server(std::shared_ptr<const Model> model, ServerOptions options)
+    : state_(std::make_shared<State>(std::move(model), std::move(options))) {
+  if (state_->opt.model_names.empty()) throw Error(Status::invalid_argument, "the server needs at least one model name");
+}
+
+Server::~Server() {
+  state_->scheduler->stop();
+  state_->decode_pool.join();
+  state_->acceptor.reset();
+  state_->ioc_owner.reset();  // destroys pending handlers, and with them the sessions
+}
+
+unsigned short Server::bind() {
+  auto& st = *state_;
+  beast::error_code ec;
+  tcp::resolver resolver(st.ioc);
+  const auto results = resolver.resolve(st.opt.host, std::to_string(st.opt.port), tcp::resolver::passive, ec);
+  if (ec || results.empty()) throw Error(Status::invalid_argument, "cannot resolve host '" + st.opt.host + "': " + ec.message());
+  const tcp::endpoint ep = results.begin()->endpoint();
+  const bool loopback = is_loopback_address(ep.address().to_string());
+  if (!loopback && st.opt.api_key.empty() && !st.opt.insecure)
+    throw Error(Status::invalid_argument, "refusing to listen on non-loopback address " + ep.address().to_string() +
+                                              " without --api-key (pass --insecure to do it anyway)");
+  st.acceptor.emplace(st.ioc);
+  st.acceptor->open(ep.protocol(), ec);
+  if (!ec) st.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) st.acceptor->bind(ep, ec);
+  if (!ec) st.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) throw Error(Status::io_error, "cannot listen on " + st.opt.host + ":" + std::to_string(st.opt.port) + ": " + ec.message());
+  return st.acceptor->local_endpoint().port();
+}
+
+void Server::run() {
+  auto& st = *state_;
+  if (!st.acceptor) throw Error(Status::bad_state, "Server::run before bind");
+  std::optional<net::signal_set> signals;
+  if (st.opt.handle_signals) {
+    signals.emplace(st.ioc, SIGINT, SIGTERM);
+    signals->async_wait([s = state_](beast::error_code ec, int) {
+      if (!ec) s->begin_shutdown();
+    });
+  }
+  st.do_accept();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::max(1, st.opt.io_threads); ++i) threads.emplace_back([&] { st.ioc.run(); });
+  st.ioc.run();
+  for (auto& t : threads) t.join();
+  st.scheduler->stop();
+}
+
+void Server::shutdown() { state_->begin_shutdown(); }
+
+}  // namespace vrt::server

@@ -1,0 +1,128 @@
+// Internals shared by the listener, the HTTP sessions and the realtime sessions.
+#pragma once
+
+#include <atomic>
+#include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <boost/beast/websocket.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "server/scheduler.h"
+#include "server/server.h"
+
+namespace vrt::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class RealtimeSession;
+
+// Beast 1.74 speaks boost::string_view.
+inline std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+struct Metrics {
+  std::atomic<std::int64_t> http_requests{0};
+  std::atomic<std::int64_t> realtime_sessions{0};
+  std::atomic<std::int64_t> rejected_capacity{0};
+  std::atomic<std::int64_t> rejected_unauthorized{0};
+  std::atomic<std::int64_t> rejected_bad_request{0};
+  std::atomic<std::int64_t> rejected_too_large{0};
+  std::atomic<std::int64_t> slow_reader_closes{0};
+  std::atomic<std::int64_t> protocol_errors{0};
+};
+
+struct Server::State : std::enable_shared_from_this<Server::State> {
+  State(std::shared_ptr<const Model> m, ServerOptions o);
+
+  std::shared_ptr<const Model> model;
+  ServerOptions opt;
+  // Destroyed explicitly by ~Server before the State: pending handlers own the sessions, and
+  // the sessions own the State.
+  std::unique_ptr<net::io_context> ioc_owner;
+  net::io_context& ioc;
+  std::optional<tcp::acceptor> acceptor;
+  net::thread_pool decode_pool{1};  // audio file decoding, off the I/O threads
+  std::shared_ptr<Scheduler> scheduler;
+  Metrics metrics;
+  std::atomic<bool> shutting_down{false};
+  std::atomic<int> http_jobs{0};
+
+  std::mutex mu;  // guards realtime
+  std::map<RealtimeSession*, std::weak_ptr<RealtimeSession>> realtime;
+
+  // Authorization: Bearer KEY (constant-time compare); true when no key is configured.
+  bool authorized(const http::request_header<>& h) const;
+  bool model_served(const std::string& name) const;
+  std::string served_names() const;
+  std::string render_metrics() const;
+
+  void do_accept();
+  void begin_shutdown();
+  void add_realtime(const std::shared_ptr<RealtimeSession>& s);
+  void remove_realtime(RealtimeSession* s);
+};
+
+// One keep-alive HTTP connection; hands the socket to a RealtimeSession on a WebSocket upgrade.
+void start_http_session(tcp::socket socket, std::shared_ptr<Server::State> st);
+
+// Compute-thread state of a realtime session (word tracker, utterance text).
+struct RealtimeCompute;
+
+// Takes a free slot and starts a realtime session on this upgrade request (auth checked).
+// Returns false, leaving the stream untouched, when max_sessions are busy.
+bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_body>& req,
+                        const std::shared_ptr<Server::State>& st);
+
+
+class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
+ public:
+  RealtimeSession(beast::tcp_stream stream, std::shared_ptr<Server::State> st);
+  ~RealtimeSession();
+  void run(http::request<http::string_body> req, std::shared_ptr<Stream> stream,
+           std::shared_ptr<RealtimeCompute> compute);
+  void shutdown();  // any thread
+  // Posted from the compute thread:
+  void post_event(std::string event, bool is_done);
+  void post_error(std::string code, std::string message, bool fatal);
+  void post_resume();
+  net::any_io_executor executor() const { return exec_; }
+
+ private:
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t n);
+  void handle(std::string_view text);
+  void send(std::string event);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t n);
+  void close_after_flush(websocket::close_code code, std::string reason);
+  void fail();
+  void on_shutdown();
+
+  websocket::stream<beast::tcp_stream> ws_;
+  net::any_io_executor exec_;
+  std::shared_ptr<Server::State> st_;
+  std::shared_ptr<Stream> stream_;
+  std::shared_ptr<RealtimeCompute> compute_;
+  beast::flat_buffer buf_;
+  std::deque<std::string> outq_;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool read_paused_ = false;
+  bool closing_ = false;     // a close is queued or done: no more reads or events
+  bool failed_ = false;
+  bool validated_ = false;
+  bool open_utterance_ = false;  // audio appended since the last final commit
+  int dones_owed_ = 0;
+  bool shutdown_ = false;
+  std::optional<websocket::close_reason> close_after_;
+  std::shared_ptr<RealtimeSession> keep_self_;  // while reads are paused (backpressure)
+};
+
+}  // namespace vrt::server

@@ -1,0 +1,166 @@
+// The weight schemes end to end on tiny synthetic checkpoints.
+//  * f32 and bf16 (of a BF16 checkpoint) hold the same values as native: the same tokens.
+//  * Quantized schemes are compared with the native fp32 path on the same inputs (teacher
+//    forcing with the native tokens): relative L2 error of every step's logits and top-1
+//    agreement, against bounds stated below.
+// Bounds. A weight rounded to a step s has error uniform in +-s/2, i.e. rms s / sqrt(12) per
+// weight. For roughly Gaussian weights of std sigma: 8-bit per channel, s = max|W| / 127 with
+// max|W| ~ 3.5 sigma over 64..256 columns: rms ~0.8% of sigma; int8 activations add about as
+// much. 4-bit groups of 32, s = max / 7 with max ~2.5 sigma: ~10% of sigma. Such independent
+// errors add in quadrature through the 2 + 2 layers, the adapter and the head (about ten
+// matrices on the path): expected logit errors ~2-3% (8-bit) and ~30% (4-bit) for a model
+// that neither grows nor shrinks perturbations. The synthetic model needs weights of 1.6 /
+// sqrt(fan_in) to write varied tokens, which makes each layer expand perturbations: measured
+// errors are ~2x those estimates (8-bit max ~4-8%, 4-bit max ~60-70%, seed 7). Bounds: max
+// relative error 10% (8-bit) / 85% (4-bit); top-1 agreement >= 90% (8-bit) / 45% (4-bit).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "synth.h"
+#include "test_util.h"
+#include "voxtral_rt/audio.h"
+#include "voxtral_rt/model.h"
+
+namespace vrt {
+namespace {
+
+struct Outcome {
+  Transcript t;
+  StageDump dump;
+};
+
+Outcome transcribe(const std::string& dir, const QuantOptions& q, const std::vector<float>& audio,
+               const std::vector<int>& force = {}) {
+  LoadOptions lo;
+  lo.threads = 2;
+  lo.quant = q;
+  const auto model = Model::load(dir, lo);
+  Outcome r;
+  TranscribeOptions o;
+  o.dump = &r.dump;
+  o.force_tokens = force;
+  r.t = model->transcribe(audio, o);
+  return r;
+}
+
+std::vector<int> ids(const Transcript& t) {
+  std::vector<int> v;
+  for (const auto& k : t.tokens) v.push_back(k.id);
+  return v;
+}
+
+class SchemesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    synth::SynthOptions so;
+    so.preset = "tiny";
+    so.seed = 7;
+    so.weight_scale = 1.6;  // varied tokens (at 1.0 it writes mostly padding)
+    synth::write_checkpoint(dir_->file("model"), so);
+    audio_ = new std::vector<float>(
+        load_audio_16k_mono(test::shared_data("audio/librispeech_dev-clean_8297-275156-0000.wav")).samples);
+    native_ = new Outcome(transcribe(dir_->file("model"), {}, *audio_));
+  }
+  static void TearDownTestSuite() {
+    delete native_;
+    delete audio_;
+    delete dir_;
+  }
+  static test::TempDir* dir_;
+  static std::vector<float>* audio_;
+  static Outcome* native_;
+};
+test::TempDir* SchemesTest::dir_ = nullptr;
+std::vector<float>* SchemesTest::audio_ = nullptr;
+Outcome* SchemesTest::native_ = nullptr;
+
+TEST_F(SchemesTest, FloatSchemesGiveTheNativeTokens) {
+  ASSERT_GT(native_->t.tokens.size(), 50u);
+  std::set<int> distinct;
+  for (const auto& k : native_->t.tokens) distinct.insert(k.id);
+  ASSERT_GE(distinct.size(), 10u) << "a test of agreement needs varied tokens";
+  for (const WeightScheme s : {WeightScheme::f32, WeightScheme::bf16}) {
+    QuantOptions q;
+    q.linear = s;
+    q.embedding = s;
+    const Outcome r = transcribe(dir_->file("model"), q, *audio_);
+    EXPECT_EQ(ids(r.t), ids(native_->t)) << weight_scheme_name(s);
+    EXPECT_EQ(r.dump.logits, native_->dump.logits) << weight_scheme_name(s);  // same values, same kernels
+  }
+}
+
+struct QuantCase {
+  WeightScheme linear;
+  WeightScheme embedding;
+  int group;
+  double max_rel_error;
+  double min_top1;
+};
+
+TEST_F(SchemesTest, QuantizedLogitsStayWithinTheirBounds) {
+  const QuantCase cases[] = {
+      {WeightScheme::w8, WeightScheme::w8, 32, 0.10, 0.90},     {WeightScheme::a8w8, WeightScheme::w8, 32, 0.10, 0.90},
+      {WeightScheme::w4, WeightScheme::w4, 32, 0.85, 0.45},     {WeightScheme::a8w4, WeightScheme::w8, 32, 0.85, 0.45},
+      {WeightScheme::a8w4, WeightScheme::w4, 64, 0.85, 0.45},
+  };
+  const auto forced = ids(native_->t);
+  const std::size_t vocab = native_->dump.logits.size() / forced.size();
+  for (const auto& c : cases) {
+    QuantOptions q;
+    q.linear = c.linear;
+    q.embedding = c.embedding;
+    q.group_size = c.group;
+    const Outcome r = transcribe(dir_->file("model"), q, *audio_, forced);
+    ASSERT_EQ(r.dump.logits.size(), native_->dump.logits.size()) << weight_scheme_name(c.linear);
+    double worst = 0, sum = 0;
+    std::size_t agree = 0;
+    for (std::size_t k = 0; k < forced.size(); ++k) {
+      double num = 0, den = 0;
+      for (std::size_t v = 0; v < vocab; ++v) {
+        const double a = native_->dump.logits[k * vocab + v], b = r.dump.logits[k * vocab + v];
+        num += (a - b) * (a - b);
+        den += a * a;
+      }
+      const double rel = std::sqrt(num / den);
+      worst = std::max(worst, rel);
+      sum += rel;
+      agree += r.t.tokens[k].id == forced[k];
+    }
+    const double top1 = static_cast<double>(agree) / static_cast<double>(forced.size());
+    std::printf("%-6s embedding %-3s group %3d: logit error mean %.4f max %.4f, top-1 agreement %.3f (%zu steps)\n",
+                weight_scheme_name(c.linear), weight_scheme_name(c.embedding), c.group, sum / static_cast<double>(forced.size()),
+                worst, top1, forced.size());
+    EXPECT_LE(worst, c.max_rel_error) << weight_scheme_name(c.linear);
+    EXPECT_GE(top1, c.min_top1) << weight_scheme_name(c.linear);
+  }
+}
+
+TEST_F(SchemesTest, ForcedTokensOutsideTheVocabularyAreRejected) {
+  LoadOptions lo;
+  lo.threads = 1;
+  const auto model = Model::load(dir_->file("model"), lo);
+  TranscribeOptions o;
+  o.force_tokens = {1, -1};
+  EXPECT_THROW(model->transcribe(*audio_, o), Error);
+  o.force_tokens = {model->config().vocab_size};
+  EXPECT_THROW(model->transcribe(*audio_, o), Error);
+}
+
+TEST_F(SchemesTest, BadSchemesAreRejected) {
+  EXPECT_THROW(parse_weight_scheme("int4"), Error);
+  LoadOptions lo;
+  lo.quant.embedding = WeightScheme::a8w4;  // a lookup table has no activations
+  EXPECT_THROW(Model::load(dir_->file("model"), lo), Error);
+  lo.quant = {};
+  lo.quant.linear = WeightScheme::w4;
+  lo.quant.group_size = 48;
+  EXPECT_THROW(Model::load(dir_->file("model"), lo), Error);
+  lo.quant.group_size = 128;  // does not divide the tiny model's 64 / 192 columns
+  EXPECT_THROW(Model::load(dir_->file("model"), lo), Error);
+}
+
+}  // namespace
+}  // namespace vrt
