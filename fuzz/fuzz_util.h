@@ -81,7 +81,7 @@ class Chunker {
     while (at < all.size()) {
       const std::size_t n = std::min(sizes_[i++ % sizes_.size()], all.size() - at);
       if (n == 0 && ++empties > 4 * sizes_.size()) {
-        // All sizes zero: one empty push is enough to test; then take the rest at once.
+        // Enough empty pushes tested (and all sizes may be 0): the rest goes in one piece.
         fn(all.subspan(at));
         return;
       }

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build pkg-config
           libsndfile1-dev libsoxr-dev libpcre2-dev libpulse-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev python3-numpy curl libxxhash-dev
-          pulseaudio pulseaudio-utils)  # the last two: a null sound source for the --mic test
+          pulseaudio pulseaudio-utils  # these two: a null sound source for the --mic test
+          libboost-dev python3-websockets)  # the server (Boost.Beast) and its WebSocket test client
 
 if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
   missing=()

@@ -90,7 +90,8 @@ struct TranscribeStats {
   double prefill_ms = 0;     // the prompt positions, one batched pass
   double decode_ms = 0;      // all single-token steps
   std::int64_t prefill_positions = 0;
-  std::int64_t decode_steps = 0;
+  std::int64_t decode_steps = 0;     // positions decoded after the prompt
+  std::int64_t decode_passes = 0;    // decoder passes for them (fewer with verification decoding)
   std::int64_t generated_tokens = 0;
   double total_ms = 0;
   double decode_ms_per_step() const { return decode_steps ? decode_ms / static_cast<double>(decode_steps) : 0; }
@@ -122,6 +123,7 @@ struct TranscribeOptions {
   std::function<void(double)> on_progress;
   StageDump* dump = nullptr;          // when set, filled with every stage's output
   std::vector<int> force_tokens;      // teacher forcing (SessionOptions::force_tokens)
+  int verify_tokens = 0;              // SessionOptions::verify_tokens
 };
 
 class Model : public std::enable_shared_from_this<Model> {

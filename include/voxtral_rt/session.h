@@ -40,6 +40,13 @@ struct SessionOptions {
   // For forced alignment of a known transcript and for comparing two models' logits on the same
   // inputs. Positions past the end fall back to greedy decoding.
   std::vector<int> force_tokens;
+  // Verification decoding: when audio for several positions is waiting (offline, or a live
+  // stream catching up), one decoder pass checks up to this many positions, guessing that each
+  // writes [STREAMING_PAD]; the output is exactly greedy decoding's. 0 = the default
+  // (kDefaultVerifyTokens), 1 = one position per pass, at most kMaxVerifyTokens.
+  int verify_tokens = 0;
+  static constexpr int kDefaultVerifyTokens = 8;
+  static constexpr int kMaxVerifyTokens = 16;
 };
 
 // Live-stream measurements. Latency: from the moment the audio a token depends on was fed (the

@@ -47,10 +47,10 @@ void Decoder::forward(DecoderState& st, float* x, std::int64_t m, const std::vec
   st.next_pos += m;
 }
 
-void Decoder::logits(const float* h, float* out, ThreadPool* pool) const {
-  std::vector<float> nrm(static_cast<std::size_t>(config_.dim));
-  kernels::rms_norm(h, 1, config_.dim, w_.final_norm.data(), static_cast<float>(config_.norm_eps), nrm.data());
-  kernels::linear(nrm.data(), 1, config_.dim, w_.output, nullptr, out, w_.output.rows(), pool);
+void Decoder::logits(const float* h, std::int64_t m, float* out, ThreadPool* pool) const {
+  std::vector<float> nrm(static_cast<std::size_t>(m * config_.dim));
+  kernels::rms_norm(h, m, config_.dim, w_.final_norm.data(), static_cast<float>(config_.norm_eps), nrm.data());
+  kernels::linear(nrm.data(), m, config_.dim, w_.output, nullptr, out, w_.output.rows(), pool);
 }
 
 }  // namespace vrt

@@ -32,8 +32,9 @@ class Decoder {
   // (before the final norm). ada: (1 + s_l) per layer for the session's delay.
   void forward(DecoderState& state, float* x, std::int64_t m, const std::vector<std::vector<float>>& ada,
                ThreadPool* pool) const;
-  // Final norm and head for one hidden row: logits [vocab].
-  void logits(const float* h, float* out, ThreadPool* pool) const;
+  // Final norm and head for m hidden rows: logits [m, vocab] (each row's values do not depend
+  // on m: see kernels::matmul for m <= 16, quant.h for packed heads).
+  void logits(const float* h, std::int64_t m, float* out, ThreadPool* pool) const;
 
  private:
   const ModelConfig& config_;

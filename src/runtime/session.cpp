@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <unordered_map>
 
 #include "kernels/kernels.h"
 #include "runtime/model_impl.h"
@@ -44,6 +45,10 @@ class SessionImpl final : public Session {
     prompt_.assign(static_cast<std::size_t>(1 + s.streaming_n_left_pad_tokens + delay_tokens_), tok_.streaming_pad_id());
     prompt_[0] = tok_.bos_id();
     left_pad_samples_ = std::int64_t{s.streaming_n_left_pad_tokens} * spt_;
+    if (o_.verify_tokens < 0 || o_.verify_tokens > SessionOptions::kMaxVerifyTokens)
+      throw Error(Status::invalid_argument, "verify_tokens " + std::to_string(o_.verify_tokens) + " outside 0.." +
+                                                std::to_string(SessionOptions::kMaxVerifyTokens));
+    verify_k_ = o_.verify_tokens == 0 ? SessionOptions::kDefaultVerifyTokens : o_.verify_tokens;
     for (const int t : o_.force_tokens)
       if (t < 0 || t >= cfg_.vocab_size)
         throw Error(Status::invalid_argument, "forced token id " + std::to_string(t) + " outside the vocabulary");
@@ -135,6 +140,7 @@ class SessionImpl final : public Session {
     latency_ms_.clear();
     step_ms_.clear();
     stopped_ = finished_ = false;
+    followers_.clear();
     if (o_.dump) *o_.dump = {};
     push_silence(left_pad_samples_);  // the 32 tokens of silence every stream starts with
   }
@@ -230,29 +236,62 @@ class SessionImpl final : public Session {
         m_.decoder->add_embedding(prompt_[static_cast<std::size_t>(p)], x.data() + p * cfg_.dim);
       }
       m_.decoder->forward(dec_, x.data(), n_prompt, *ada_, &m_.pool);
-      emit(x.data() + (n_prompt - 1) * cfg_.dim, t);
+      logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
+      m_.decoder->logits(x.data() + (n_prompt - 1) * cfg_.dim, 1, logits_.data(), &m_.pool);
+      emit(logits_.data(), t);
       stats_.prefill_ms += ms_since(t);
       stats_.prefill_positions = n_prompt;
     }
-    while (!stopped_ && !pending_.empty()) {
-      const auto t = Clock::now();
-      std::vector<float> x = std::move(pending_.front().embedding);
-      step_compute_ms_ = pending_.front().encoder_ms;
-      pending_.pop_front();
-      m_.decoder->add_embedding(next_input_, x.data());
-      m_.decoder->forward(dec_, x.data(), 1, *ada_, &m_.pool);
-      emit(x.data(), t);
-      stats_.decode_ms += ms_since(t);
-      ++stats_.decode_steps;
-    }
+    while (!stopped_ && !pending_.empty()) decode_block();
   }
 
-  // Head and greedy choice for the hidden state of the newest position.
-  void emit(const float* hidden, Clock::time_point step_start) {
-    logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
-    m_.decoder->logits(hidden, logits_.data(), &m_.pool);
-    if (o_.dump) o_.dump->logits.insert(o_.dump->logits.end(), logits_.begin(), logits_.end());
-    const int id = static_cast<int>(kernels::argmax(logits_.data(), cfg_.vocab_size));
+  // One decoder pass over k positions (verification decoding): row 0 takes the previous token,
+  // row j > 0 a guess of the token row j - 1 will produce (the forced token when teacher
+  // forcing; else the majority follower of row j - 1's input so far, [STREAMING_PAD] for a
+  // token not seen yet: most positions write pads, and pads follow pads). Rows are accepted in order while the guess
+  // feeding the next row was right; the cache entries of the rest are overwritten later
+  // (positions index the ring, and nothing still needed is evicted since k <= kMaxDecoderBlock).
+  // Each row's values do not depend on k, so tokens and logits are bitwise those of one
+  // position per pass; k = 1 is plain greedy decoding.
+  void decode_block() {
+    const auto t = Clock::now();
+    const std::int64_t k = std::min<std::int64_t>(verify_k_, static_cast<std::int64_t>(pending_.size()));
+    const std::int64_t d = cfg_.dim, p0 = dec_.next_pos;
+    guesses_.assign(static_cast<std::size_t>(k), next_input_);
+    std::vector<float> x(static_cast<std::size_t>(k * d));
+    for (std::int64_t j = 0; j < k; ++j) {
+      if (j > 0) {
+        const std::int64_t idx = total_tokens_ + j - 1;  // the generated token that feeds row j
+        guesses_[static_cast<std::size_t>(j)] = idx < static_cast<std::int64_t>(o_.force_tokens.size())
+                                                    ? o_.force_tokens[static_cast<std::size_t>(idx)]
+                                                    : guess_after(guesses_[static_cast<std::size_t>(j - 1)]);
+      }
+      const auto& e = pending_[static_cast<std::size_t>(j)].embedding;
+      std::copy(e.begin(), e.end(), x.begin() + j * d);
+      m_.decoder->add_embedding(guesses_[static_cast<std::size_t>(j)], x.data() + j * d);
+    }
+    m_.decoder->forward(dec_, x.data(), k, *ada_, &m_.pool);
+    logits_.resize(static_cast<std::size_t>(k * cfg_.vocab_size));
+    m_.decoder->logits(x.data(), k, logits_.data(), &m_.pool);
+    const double pass_ms = ms_since(t);
+    std::int64_t accepted = 0;
+    while (accepted < k) {
+      step_compute_ms_ = pending_.front().encoder_ms + pass_ms / static_cast<double>(k);
+      pending_.pop_front();
+      emit(logits_.data() + accepted * cfg_.vocab_size, Clock::now());
+      ++accepted;
+      if (stopped_ || (accepted < k && next_input_ != guesses_[static_cast<std::size_t>(accepted)])) break;
+    }
+    dec_.next_pos = p0 + accepted;  // roll back the rejected positions
+    stats_.decode_ms += ms_since(t);
+    stats_.decode_steps += accepted;
+    ++stats_.decode_passes;
+  }
+
+  // Greedy choice from the logits of the newest position.
+  void emit(const float* logits, Clock::time_point step_start) {
+    if (o_.dump) o_.dump->logits.insert(o_.dump->logits.end(), logits, logits + cfg_.vocab_size);
+    const int id = static_cast<int>(kernels::argmax(logits, cfg_.vocab_size));
     Token t;
     t.id = id;
     t.special = tok_.is_special(id);
@@ -263,7 +302,9 @@ class SessionImpl final : public Session {
     const std::int64_t k = total_tokens_ - 1;
     const int outcome = k < static_cast<std::int64_t>(o_.force_tokens.size()) ? o_.force_tokens[static_cast<std::size_t>(k)] : id;
     const bool eos = outcome == tok_.eos_id();
+    const int input = next_input_;
     next_input_ = eos ? tok_.streaming_pad_id() : outcome;  // only reached again when the stream goes on
+    learn_follower(input, next_input_);
     record_timing(step_compute_ms_ + ms_since(step_start));
     if (o_.on_token) o_.on_token(t);
     if (o_.on_text) {
@@ -273,6 +314,28 @@ class SessionImpl final : public Session {
     if ((eos && o_.stop_on_eos) ||
         (o_.max_new_tokens >= 0 && total_tokens_ >= o_.max_new_tokens))
       stopped_ = true;
+  }
+
+  // Majority vote (Boyer-Moore) of the token that followed each input token: O(1) per token,
+  // at most one entry per vocabulary id.
+  struct Follower {
+    int candidate = 0;
+    int votes = 0;
+  };
+  int guess_after(int token) const {
+    const auto it = followers_.find(token);
+    return it == followers_.end() ? tok_.streaming_pad_id() : it->second.candidate;
+  }
+  void learn_follower(int token, int next) {
+    auto [it, fresh] = followers_.try_emplace(token, Follower{next, 0});
+    Follower& f = it->second;
+    if (f.candidate == next) {
+      ++f.votes;
+    } else if (f.votes == 0) {
+      f = {next, 1};
+    } else {
+      --f.votes;
+    }
   }
 
   // Latency of the token just decided (its position is dec_.next_pos - 1) and its compute time
@@ -314,6 +377,9 @@ class SessionImpl final : public Session {
   DecoderState dec_;
   IncrementalDecoder text_;
   std::vector<float> mel_frames_, enc_out_, emb_, logits_;
+  std::int64_t verify_k_ = 1;      // positions per decoder pass (verification decoding)
+  std::vector<int> guesses_;       // the input token of each row of the current pass
+  std::unordered_map<int, Follower> followers_;  // verification guesses (see guess_after)
   struct Pending {
     std::vector<float> embedding;  // a[p]
     double encoder_ms;             // its share of the encoder chunk's compute
@@ -348,6 +414,7 @@ Transcript transcribe_offline(const Model::Impl& m, std::span<const float> audio
   so.on_token = o.on_token;
   so.dump = o.dump;
   so.force_tokens = o.force_tokens;
+  so.verify_tokens = o.verify_tokens;
   const auto t0 = Clock::now();
   SessionImpl s(m, nullptr, so);
   const std::size_t piece = static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * m.config().samples_per_token());

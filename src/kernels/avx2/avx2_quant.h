@@ -44,6 +44,7 @@ struct QuantTraits256 {
   static constexpr int kMRLarge = 4;
   static constexpr int kNRLarge = 1;
   static int nr_small(std::int64_t m) { return m <= 1 ? 2 : 1; }
+  static int nr_small_int8(std::int64_t m) { return nr_small(m); }
 
   static vi load(const std::uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void store(std::uint8_t* p, vi v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }

@@ -51,6 +51,9 @@ struct QuantTraits512 {
   static constexpr int kMRLarge = 6;          // 6 x 2 tiles: 12 int32 + 12 fp32 accumulators
   static constexpr int kNRLarge = 2;
   static int nr_small(std::int64_t m) { return m <= 2 ? 4 : (m <= 4 ? 2 : 1); }
+  // int8, m = 5..8: 2 blocks per tile so each activation broadcast (a load) feeds 2 vpdpbusd;
+  // the fp32 accumulators spill, but are touched only at group ends.
+  static int nr_small_int8(std::int64_t m) { return m <= 2 ? 4 : 2; }
 
   static vi load(const std::uint8_t* p) { return _mm512_loadu_si512(p); }
   static void store(std::uint8_t* p, vi v) { _mm512_storeu_si512(p, v); }

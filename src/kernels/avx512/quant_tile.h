@@ -13,7 +13,11 @@
 // int8 activations: acc = corr_g + sum u * a over the group (T::dot8 / T::dot4x2: vpdpbusd,
 // or vpmaddubsw + vpmaddwd), with corr_g = -offset * (sum of a over the group) from the
 // per-32-column sums (exact integers, so acc_g = sum (u - offset) a exactly); at each group end
-// t = fma(float(acc_g), s_g, t) per quant.h, then y = t * sx (+ bias).
+// t = fma(float(acc_g), s_g, t) per quant.h, then y = t * sx (+ bias). For large m and q4 the
+// panel's nibbles are split once into per-thread scratch (L1/L2), so the row tiles only load.
+// Tile sizes (traits): AVX-512 m <= 8 -> one tile of m rows x 4 / 2 blocks (int8, m <= 2 / 8;
+// fp32 4 / 2 / 1 for m <= 2 / 4 / 8), larger m -> 6 x 2 (12 int32 + 12 fp32 accumulators of 32 zmm); AVX2 m <= 4 -> m x 1-2,
+// larger -> 4 x 1 (a block is two ymm).
 // fp32 activations: per column in order, d = fma(float(u - offset), x[c], d) (T::col8 / col4
 // give the exact float weights of one column for 16 rows); t = fma(d, s_g, t) per group. For
 // large m a panel is first dequantized to fp32 in per-thread scratch (the same values), so the
@@ -204,7 +208,7 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
   const i64 groups = w.groups, sums_per_group = w.group / kActSumCols, nsums = w.cols / kActSumCols;
   const int off = w.format == QuantFormat::q8 ? T::kQ8Offset : 8;
   const bool small = a.m <= T::kSmallM;
-  const int nr_max = small ? T::nr_small(a.m) : T::kNRLarge;
+  const int nr_max = small ? T::nr_small_int8(a.m) : T::kNRLarge;
   const int mr = small ? static_cast<int>(a.m) : T::kMRLarge;
   // Large m, q4: each panel's nibbles are split once into scratch (reused by every row tile).
   const bool unpack = !small && w.format == QuantFormat::q4;
