@@ -90,6 +90,7 @@ struct TranscribeStats {
   double prefill_ms = 0;     // the prompt positions, one batched pass
   double decode_ms = 0;      // all single-token steps
   std::int64_t prefill_positions = 0;
+  std::int64_t cached_positions = 0;  // prompt positions taken from the model's prefix cache
   std::int64_t decode_steps = 0;     // positions decoded after the prompt
   std::int64_t decode_passes = 0;    // decoder passes for them (fewer with verification decoding)
   std::int64_t generated_tokens = 0;
@@ -124,6 +125,7 @@ struct TranscribeOptions {
   StageDump* dump = nullptr;          // when set, filled with every stage's output
   std::vector<int> force_tokens;      // teacher forcing (SessionOptions::force_tokens)
   int verify_tokens = 0;              // SessionOptions::verify_tokens
+  bool prefix_cache = true;           // SessionOptions::prefix_cache
 };
 
 class Model : public std::enable_shared_from_this<Model> {
@@ -153,6 +155,8 @@ class Model : public std::enable_shared_from_this<Model> {
   std::unique_ptr<Session> new_session(const SessionOptions& options) const;
 
   struct Impl;
+  // The internals (src/runtime/model_impl.h), for the benchmark and the server's scheduler.
+  const Impl& impl() const { return *impl_; }
 
  private:
   explicit Model(std::unique_ptr<Impl> impl);

@@ -47,6 +47,10 @@ struct SessionOptions {
   int verify_tokens = 0;
   static constexpr int kDefaultVerifyTokens = 8;
   static constexpr int kMaxVerifyTokens = 16;
+  // Start from the model's cached state after the constant prefix (the 32 silent tokens and the
+  // prompt positions they feed, computed once per model and delay) instead of computing it:
+  // the same values, bitwise. Sessions with a `dump` always compute it (the dump shows it).
+  bool prefix_cache = true;
 };
 
 // Live-stream measurements. Latency: from the moment the audio a token depends on was fed (the

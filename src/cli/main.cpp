@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   auto mel = vrt::cli::add_mel_command(app);
   auto tok = vrt::cli::add_tokenize_commands(app);
   auto quantize = vrt::cli::add_quantize_command(app);
+  auto bench = vrt::cli::add_bench_command(app);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
       if (name == "info") return info();
       if (name == "mel") return mel();
       if (name == "quantize") return quantize();
+      if (name == "bench") return bench();
       if (name == "tokenize" || name == "detokenize") return tok();
     }
     return 2;

@@ -10,6 +10,7 @@
 
 #include "audio_input.h"
 #include "commands.h"
+#include "kernels/kernels.h"
 #include "model_options.h"
 #include "common/npy.h"
 #include "output_formats.h"
@@ -28,6 +29,7 @@ struct TranscribeCli {
   int delay_ms = 0;
   SchemeFlags schemes;
   std::int64_t max_new_tokens = -1;
+  int verify_tokens = 0;
   bool stats = false;
   std::string dump_dir;
   bool no_progress = false;
@@ -60,13 +62,14 @@ void print_stats(const Transcript& t, const Model& m, const std::string& file) {
   const auto& s = t.stats;
   const double tok_s = s.decode_ms > 0 ? static_cast<double>(s.decode_steps) * 1000.0 / s.decode_ms : 0;
   std::fprintf(stderr,
-               "stats %s: audio %.2f s | load %.0f ms | mel %.1f ms | encoder %.1f ms | prefill %.1f ms (%lld positions) | "
-               "decode %.1f ms/step x %lld steps (%.1f tokens/s) | total %.0f ms | real-time factor %.3f | "
-               "peak RSS %.0f MB | %d threads\n",
+               "stats %s: audio %.2f s | load %.0f ms | mel %.1f ms | encoder %.1f ms | prefill %.1f ms (%lld positions, "
+               "%lld cached) | decode %.1f ms/step x %lld steps in %lld passes (%.1f tokens/s) | total %.0f ms | "
+               "real-time factor %.3f | peak RSS %.0f MB | %d threads | %s | kernels %s\n",
                file.c_str(), s.audio_s, m.load_ms(), s.mel_ms, s.encoder_ms, s.prefill_ms,
-               static_cast<long long>(s.prefill_positions), s.decode_ms_per_step(),
-               static_cast<long long>(s.decode_steps), tok_s, s.total_ms, s.real_time_factor(), peak_rss_mb(),
-               m.threads());
+               static_cast<long long>(s.prefill_positions), static_cast<long long>(s.cached_positions),
+               s.decode_ms_per_step(), static_cast<long long>(s.decode_steps), static_cast<long long>(s.decode_passes),
+               tok_s, s.total_ms, s.real_time_factor(), peak_rss_mb(), m.threads(), m.quant().describe().c_str(),
+               kernels::selected_isa());
 }
 
 }  // namespace
@@ -83,6 +86,10 @@ Runner add_transcribe_command(CLI::App& app) {
                   "Transcription delay: a multiple of 80 from 80 to 1200, or 2400 (default: the model's, 480)");
   add_scheme_options(cmd, o->schemes);
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "Stop after this many generated tokens");
+  cmd->add_option("--verify-tokens", o->verify_tokens,
+                  "Positions checked per decoder pass (verification decoding; same output as greedy): "
+                  "0 = default (8), 1 = off")
+      ->check(CLI::Range(0, 16));
   cmd->add_flag("--stats", o->stats, "Print timing and memory statistics to stderr");
   cmd->add_option("--dump", o->dump_dir,
                   "Write mel.npy, encoder.npy, adapter.npy, logits.npy, tokens.npy (float32/int32) to DIR");
@@ -98,6 +105,7 @@ Runner add_transcribe_command(CLI::App& app) {
       TranscribeOptions to;
       to.delay_ms = o->delay_ms;
       to.max_new_tokens = o->max_new_tokens;
+      to.verify_tokens = o->verify_tokens;
       StageDump dump;
       if (!o->dump_dir.empty()) to.dump = &dump;
       const bool bar = !o->no_progress && isatty(STDERR_FILENO) && audio.duration_s() > 20.0;

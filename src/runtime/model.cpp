@@ -76,6 +76,13 @@ const std::vector<std::vector<float>>& Model::Impl::ada_scales(int delay_tokens)
   return it->second;
 }
 
+std::shared_ptr<const PrefixState> Model::Impl::prefix(int delay_tokens) const {
+  std::lock_guard<std::mutex> lock(prefix_mutex_);  // one build per delay; others wait for it
+  auto it = prefix_.find(delay_tokens);
+  if (it == prefix_.end()) it = prefix_.emplace(delay_tokens, build_prefix(*this, delay_tokens)).first;
+  return it->second;
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 

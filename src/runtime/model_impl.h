@@ -22,6 +22,10 @@
 namespace vrt {
 
 class CheckpointWeightSource;
+struct PrefixState;  // session.cpp
+
+// The constant start of every stream, computed once per model and delay (session.cpp).
+std::shared_ptr<const PrefixState> build_prefix(const Model::Impl& model, int delay_tokens);
 
 struct Model::Impl {
   // Encoder frames per forward call in offline runs (a multiple of the downsample factor):
@@ -50,8 +54,13 @@ struct Model::Impl {
   const CheckpointWeightSource* checkpoint_source() const;
   // (1 + s_l) per decoder layer for a delay, computed once per delay.
   const std::vector<std::vector<float>>& ada_scales(int delay_tokens) const;
+  // The session state after the constant prefix (left-pad silence and prompt) for a delay,
+  // computed by the first session that asks; nullptr when the prefix is not constant.
+  std::shared_ptr<const PrefixState> prefix(int delay_tokens) const;
 
  private:
+  mutable std::mutex prefix_mutex_;
+  mutable std::map<int, std::shared_ptr<const PrefixState>> prefix_;
   mutable std::mutex ada_mutex_;
   mutable std::map<int, std::vector<std::vector<float>>> ada_;
 };

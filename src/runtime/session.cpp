@@ -22,6 +22,16 @@
 #include "voxtral_rt/session.h"
 
 namespace vrt {
+
+// The session state after the constant prefix (Model::Impl::prefix).
+struct PrefixState {
+  StreamingLogMel mel;
+  std::vector<float> mel_frames;  // frames not yet consumed by the encoder
+  EncoderState enc;
+  DecoderState dec;
+  std::int64_t stream_samples = 0;
+};
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -31,7 +41,9 @@ double ms_since(Clock::time_point t) {
 
 class SessionImpl final : public Session {
  public:
-  SessionImpl(const Model::Impl& m, std::shared_ptr<const Model> keep_alive, const SessionOptions& o)
+  // build_prefix: compute the start of the stream instead of taking the model's prefix state.
+  SessionImpl(const Model::Impl& m, std::shared_ptr<const Model> keep_alive, const SessionOptions& o,
+              bool build_prefix = false)
       : keep_alive_(std::move(keep_alive)), m_(m), o_(o), cfg_(m.config()),
         tok_(m.tokenizer()), mel_(*m.mel), text_(tok_) {
     const auto& s = tok_.streaming();
@@ -45,6 +57,9 @@ class SessionImpl final : public Session {
     prompt_.assign(static_cast<std::size_t>(1 + s.streaming_n_left_pad_tokens + delay_tokens_), tok_.streaming_pad_id());
     prompt_[0] = tok_.bos_id();
     left_pad_samples_ = std::int64_t{s.streaming_n_left_pad_tokens} * spt_;
+    const_positions_ = constant_positions();
+    // Stage dumps must show the prefix's stages too: such sessions compute it.
+    use_prefix_ = !build_prefix && o_.prefix_cache && o_.dump == nullptr;
     if (o_.verify_tokens < 0 || o_.verify_tokens > SessionOptions::kMaxVerifyTokens)
       throw Error(Status::invalid_argument, "verify_tokens " + std::to_string(o_.verify_tokens) + " outside 0.." +
                                                 std::to_string(SessionOptions::kMaxVerifyTokens));
@@ -142,7 +157,19 @@ class SessionImpl final : public Session {
     stopped_ = finished_ = false;
     followers_.clear();
     if (o_.dump) *o_.dump = {};
-    push_silence(left_pad_samples_);  // the 32 tokens of silence every stream starts with
+    // Every stream starts with the same 32 tokens of silence and the same prompt.
+    const auto prefix = use_prefix_ ? m_.prefix(delay_tokens_) : nullptr;
+    if (prefix) {
+      restore(*prefix);
+    } else {
+      push_silence(left_pad_samples_);
+    }
+  }
+
+  // The state after the constant prefix, when the stream start really is constant.
+  std::shared_ptr<const PrefixState> export_prefix() const {
+    if (dec_.next_pos != const_positions_ || !pending_.empty()) return nullptr;
+    return std::make_shared<const PrefixState>(PrefixState{mel_, mel_frames_, enc_, dec_, stream_samples_});
   }
 
   Transcript snapshot() const override {
@@ -161,6 +188,31 @@ class SessionImpl final : public Session {
   std::int64_t samples_fed() const override { return samples_fed_; }
 
  private:
+  // Decoder positions computed from the left-pad silence alone (so the same for every stream).
+  // Mel frame f covers samples [hop f - n_fft/2, hop f + n_fft/2): frames f <= F are silence,
+  // F = (left_pad - n_fft/2) / hop. conv1 frame t reads mel t-2..t, conv2 frame i reads conv1
+  // 2i-1..2i+1: encoder frames i <= (F - 1) / 2 are constant (causal attention keeps them so
+  // in every layer), and position p stacks encoder frames 4p..4p+3. The prompt covers more
+  // positions than that, so their inputs are constant too; the last prompt position stays
+  // out (it yields the first logits). Real model: F = 254, 127 encoder frames, 31 positions.
+  std::int64_t constant_positions() const {
+    const auto& a = cfg_.encoder.audio;
+    const std::int64_t f = (left_pad_samples_ - a.window_size / 2) / a.hop_length;
+    if (f < 1) return 0;
+    const std::int64_t enc_frames = (f - 1) / 2 + 1;
+    return std::min<std::int64_t>(enc_frames / cfg_.downsample_factor, static_cast<std::int64_t>(prompt_.size()) - 1);
+  }
+
+  void restore(const PrefixState& p) {
+    mel_ = p.mel;
+    mel_frames_ = p.mel_frames;
+    enc_ = p.enc;
+    dec_ = p.dec;
+    stream_samples_ = p.stream_samples;
+    arrivals_.push_back({stream_samples_, Clock::now()});
+    stats_.cached_positions = p.dec.next_pos;
+  }
+
   // Zeros to the next token boundary of the stream, plus delay + 1 + 10 tokens (spec §8.3).
   std::int64_t end_padding() const {
     return (spt_ - stream_samples_ % spt_) % spt_ + std::int64_t{right_pad_tokens(delay_tokens_)} * spt_;
@@ -221,28 +273,44 @@ class SessionImpl final : public Session {
     mel_frames_.erase(mel_frames_.begin(), mel_frames_.begin() + done * nm);
   }
 
+  // The prompt runs in two blocks whatever the cache does, so that cached and computed starts
+  // are the same computation: positions [0, const_positions_) (the model's prefix state), then
+  // the rest of the prompt once its audio exists, which yields the first token.
   void run_decoder() {
     const auto n_prompt = static_cast<std::int64_t>(prompt_.size());
-    if (dec_.next_pos == 0) {
-      if (static_cast<std::int64_t>(pending_.size()) < n_prompt) return;
+    if (dec_.next_pos == 0 && const_positions_ > 0) {
+      if (static_cast<std::int64_t>(pending_.size()) < const_positions_) return;
       const auto t = Clock::now();
-      std::vector<float> x(static_cast<std::size_t>(n_prompt * cfg_.dim));
+      prompt_block(const_positions_);
+      stats_.prefill_ms += ms_since(t);
+    }
+    if (dec_.next_pos == const_positions_) {
+      if (static_cast<std::int64_t>(pending_.size()) < n_prompt - const_positions_) return;
+      const auto t = Clock::now();
       step_compute_ms_ = 0;
-      for (std::int64_t p = 0; p < n_prompt; ++p) {
-        const auto& e = pending_.front().embedding;
-        std::copy(e.begin(), e.end(), x.begin() + p * cfg_.dim);
-        step_compute_ms_ += pending_.front().encoder_ms;
-        pending_.pop_front();
-        m_.decoder->add_embedding(prompt_[static_cast<std::size_t>(p)], x.data() + p * cfg_.dim);
-      }
-      m_.decoder->forward(dec_, x.data(), n_prompt, *ada_, &m_.pool);
+      const std::vector<float> x = prompt_block(n_prompt - const_positions_);
       logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
-      m_.decoder->logits(x.data() + (n_prompt - 1) * cfg_.dim, 1, logits_.data(), &m_.pool);
+      m_.decoder->logits(x.data() + (n_prompt - const_positions_ - 1) * cfg_.dim, 1, logits_.data(), &m_.pool);
       emit(logits_.data(), t);
       stats_.prefill_ms += ms_since(t);
       stats_.prefill_positions = n_prompt;
     }
     while (!stopped_ && !pending_.empty()) decode_block();
+  }
+
+  // The next n prompt positions in one decoder pass; returns their hidden states.
+  std::vector<float> prompt_block(std::int64_t n) {
+    const std::int64_t p0 = dec_.next_pos;
+    std::vector<float> x(static_cast<std::size_t>(n * cfg_.dim));
+    for (std::int64_t j = 0; j < n; ++j) {
+      const auto& e = pending_.front().embedding;
+      std::copy(e.begin(), e.end(), x.begin() + j * cfg_.dim);
+      step_compute_ms_ += pending_.front().encoder_ms;
+      pending_.pop_front();
+      m_.decoder->add_embedding(prompt_[static_cast<std::size_t>(p0 + j)], x.data() + j * cfg_.dim);
+    }
+    m_.decoder->forward(dec_, x.data(), n, *ada_, &m_.pool);
+    return x;
   }
 
   // One decoder pass over k positions (verification decoding): row 0 takes the previous token,
@@ -378,6 +446,8 @@ class SessionImpl final : public Session {
   IncrementalDecoder text_;
   std::vector<float> mel_frames_, enc_out_, emb_, logits_;
   std::int64_t verify_k_ = 1;      // positions per decoder pass (verification decoding)
+  std::int64_t const_positions_ = 0;  // decoder positions of the constant prefix
+  bool use_prefix_ = false;           // start from the model's prefix state
   std::vector<int> guesses_;       // the input token of each row of the current pass
   std::unordered_map<int, Follower> followers_;  // verification guesses (see guess_after)
   struct Pending {
@@ -400,6 +470,15 @@ class SessionImpl final : public Session {
 
 }  // namespace
 
+std::shared_ptr<const PrefixState> build_prefix(const Model::Impl& m, int delay_tokens) {
+  const auto& s = m.tokenizer().streaming();
+  SessionOptions o;
+  // The delay in ms that maps to these tokens (delay_tokens_for_ms inverts it exactly).
+  o.delay_ms = static_cast<int>(std::int64_t{delay_tokens} * s.samples_per_token() * 1000 / s.sampling_rate);
+  SessionImpl session(m, nullptr, o, /*build_prefix=*/true);
+  return session.export_prefix();
+}
+
 std::unique_ptr<Session> make_session(const Model::Impl& m, std::shared_ptr<const Model> keep_alive,
                                       const SessionOptions& o) {
   return std::make_unique<SessionImpl>(m, std::move(keep_alive), o);
@@ -415,6 +494,7 @@ Transcript transcribe_offline(const Model::Impl& m, std::span<const float> audio
   so.dump = o.dump;
   so.force_tokens = o.force_tokens;
   so.verify_tokens = o.verify_tokens;
+  so.prefix_cache = o.prefix_cache;
   const auto t0 = Clock::now();
   SessionImpl s(m, nullptr, so);
   const std::size_t piece = static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * m.config().samples_per_token());

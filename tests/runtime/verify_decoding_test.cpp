@@ -1,6 +1,7 @@
-// Verification decoding (several positions per decoder pass, guessed inputs, rollback) gives
-// exactly greedy decoding's tokens and logits, for every test clip, k, weight scheme and
-// chunking of a live stream.
+// The decoding schedule. Verification decoding (several positions per decoder pass, guessed
+// inputs, rollback) gives exactly greedy decoding's tokens and logits, for every test clip, k,
+// weight scheme and chunking of a live stream; the constant-prefix cache gives exactly the
+// computed results.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -106,6 +107,76 @@ TEST_F(VerifyDecoding, MaxNewTokensAndBadKAreHonoured) {
   EXPECT_THROW(model->transcribe(audio, o), Error);
   o.verify_tokens = -1;
   EXPECT_THROW(model->transcribe(audio, o), Error);
+}
+
+}  // namespace
+}  // namespace vrt
+
+namespace vrt {
+namespace {
+
+// The constant prefix computed once per model and delay gives the same tokens as computing it in
+// every session, for every clip, delay and scheme, across resets and interleaved sessions; and
+// it makes a session's start cheaper.
+TEST_F(VerifyDecoding, PrefixCacheGivesTheComputedResults) {
+  for (const WeightScheme scheme : {WeightScheme::native, WeightScheme::a8w4}) {
+    LoadOptions lo;
+    lo.threads = 2;
+    lo.quant.linear = scheme;
+    const auto model = Model::load(dir_->file("model"), lo);
+    for (const int delay : {80, 480, 1200, 2400}) {
+      for (const char* clip : kClips) {
+        SCOPED_TRACE(std::string(weight_scheme_name(scheme)) + " delay " + std::to_string(delay) + " " + clip);
+        const auto audio = load_audio_16k_mono(test::shared_data(std::string("audio/") + clip)).samples;
+        TranscribeOptions off;
+        off.delay_ms = delay;
+        off.prefix_cache = false;
+        TranscribeOptions on = off;
+        on.prefix_cache = true;
+        const Transcript a = model->transcribe(audio, off), b = model->transcribe(audio, on);
+        EXPECT_EQ(ids(a), ids(b));
+        EXPECT_EQ(a.text, b.text);
+        EXPECT_EQ(a.stats.prefill_positions, b.stats.prefill_positions);
+      }
+    }
+    // A session reset onto the cache, interleaved with another one, still matches.
+    const auto audio = load_audio_16k_mono(test::shared_data("audio/jfk.wav")).samples;
+    TranscribeOptions off;
+    off.prefix_cache = false;
+    const auto want = ids(model->transcribe(audio, off));
+    SessionOptions so;
+    so.stop_on_eos = true;
+    auto s1 = model->new_session(so), s2 = model->new_session(so);
+    for (int round = 0; round < 2; ++round) {
+      for (std::size_t i = 0; i < audio.size(); i += 16000) {
+        const auto piece = std::span<const float>(audio).subspan(i, std::min<std::size_t>(16000, audio.size() - i));
+        s1->feed(piece);
+        s2->feed(piece);
+      }
+      EXPECT_EQ(ids(s1->finish()), want);
+      EXPECT_EQ(ids(s2->finish()), want);
+      s1->reset();
+      s2->reset();
+    }
+  }
+}
+
+// With the cache, a session's first positions need no work: the tiny model has the real
+// left pad (32 tokens) and windows, so 31 positions come from the cache (encoder frames
+// 0..123 and decoder positions 0..30) and the rest of the prompt is computed.
+TEST_F(VerifyDecoding, PrefixCacheSkipsTheSilentStart) {
+  const auto model = Model::load(dir_->file("model"), {.threads = 1});
+  const auto audio = load_audio_16k_mono(test::shared_data("audio/jfk.wav")).samples;
+  const Transcript t = model->transcribe(audio, {});
+  EXPECT_EQ(t.stats.cached_positions, 31);
+  EXPECT_EQ(t.stats.prefill_positions, 39);
+  TranscribeOptions off;
+  off.prefix_cache = false;
+  EXPECT_EQ(model->transcribe(audio, off).stats.cached_positions, 0);
+  StageDump dump;
+  TranscribeOptions dumped;
+  dumped.dump = &dump;  // a dump shows the prefix's stages, so it is computed
+  EXPECT_EQ(model->transcribe(audio, dumped).stats.cached_positions, 0);
 }
 
 }  // namespace
