@@ -8,6 +8,7 @@ vrt_session_lag_seconds (queued, unprocessed audio), scraped every 0.25 s, never
 --max-lag-s, and transcription.done arrives within --max-final-s of the final commit.
 
   bench/server/bench_streams.py --url http://127.0.0.1:8000 --wav CLIP.wav [--max-k 64] [--key K]
+      [--levels 1,2,4]   (run exactly these K; steps_per_s is the server's decoder steps/s, all streams)
 (bench/server/run.sh starts a server on a synthetic model and runs this.)
 """
 import argparse
@@ -93,11 +94,19 @@ async def main():
     p.add_argument("--max-k", type=int, default=64)
     p.add_argument("--max-lag-s", type=float, default=1.0)
     p.add_argument("--max-final-s", type=float, default=5.0)
+    p.add_argument("--levels", default="", help="comma-separated K values, all run (e.g. 1,2,4); "
+                   "default: 1, 2, 4, ... until a level fails")
     args = p.parse_args()
     audio = pcm16(args.wav)
     best = 0
+    if args.levels:
+        for k in (int(x) for x in args.levels.split(",")):
+            r = await level(args, k, audio)
+            print(json.dumps(r), flush=True)
+            if r["ok"]:
+                best = max(best, k)
     k = 1
-    while k <= args.max_k:
+    while not args.levels and k <= args.max_k:
         r = await level(args, k, audio)
         print(json.dumps(r), flush=True)
         if not r["ok"]:

@@ -217,6 +217,17 @@ std::unique_ptr<PackedModelFile> PackedModelFile::open(const std::string& path, 
     region(off, bytes, "tokenizer");
     f->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_json(
         std::string_view(reinterpret_cast<const char*>(f->data(off)), bytes), path + ": tokenizer"));
+    // As for a checkpoint directory (checkpoint.cpp): the runtime indexes the embedding table
+    // (config vocab_size rows) with the tokenizer's ids, and frames audio by the config.
+    const Tokenizer& tok = *f->tokenizer_;
+    const auto& s = tok.streaming();
+    const auto& a = f->config_.encoder.audio;
+    if (tok.vocab_size() != f->config_.vocab_size)
+      throw bad("tokenizer and params disagree: vocabulary size " + std::to_string(tok.vocab_size()) +
+                " vs vocab_size " + std::to_string(f->config_.vocab_size));
+    if (s.sampling_rate != a.sampling_rate || s.frame_rate != a.frame_rate || s.num_mel_bins != a.num_mel_bins ||
+        s.hop_length != a.hop_length || s.window_size != a.window_size)
+      throw bad("tokenizer and params disagree on the audio settings");
   }
   {
     const json::ObjectReader q = m.object("quantization");
@@ -253,8 +264,8 @@ std::unique_ptr<PackedModelFile> PackedModelFile::open(const std::string& path, 
     const std::uint64_t elements = checked_mul(static_cast<std::uint64_t>(t.rows), static_cast<std::uint64_t>(t.cols),
                                                path + ": " + t.name);
     std::uint64_t want = 0, want_scales = 0;
-    if (const std::int64_t size = dtype_bytes(t.kind); size != 0) {
-      want = checked_mul(elements, static_cast<std::uint64_t>(size), path + ": " + t.name);
+    if (const std::int64_t elem = dtype_bytes(t.kind); elem != 0) {
+      want = checked_mul(elements, static_cast<std::uint64_t>(elem), path + ": " + t.name);
       if (t.int8_acts) throw bad(t.name + ": float weights with int8 activations");
     } else if (t.kind == "q8" || t.kind == "q4") {
       const auto fmt = t.kind == "q8" ? kernels::QuantFormat::q8 : kernels::QuantFormat::q4;

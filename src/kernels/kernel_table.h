@@ -54,6 +54,22 @@ struct QMatmulArgs {
   std::int64_t ldy = 0;
 };
 
+// One query row against one head's keys/values in a ring cache (see model/attention.h): keys of
+// positions first .. first + n - 1 live at slot (pos % capacity) * stride of k / v.
+struct AttendRowArgs {
+  const float* q = nullptr;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  std::int64_t head_dim = 0;
+  std::int64_t stride = 0;
+  std::int64_t capacity = 0;
+  std::int64_t first = 0;
+  std::int64_t n = 0;
+  float scale = 1.0f;
+  float* out = nullptr;     // head_dim values
+  float* scores = nullptr;  // n floats of scratch
+};
+
 struct KernelTable {
   CpuIsa isa = CpuIsa::ref;
   const char* name = "ref";
@@ -74,6 +90,8 @@ struct KernelTable {
   // quant.h's quantize_activations (bitwise equal to the reference).
   void (*quantize_acts)(const float* x, std::int64_t m, std::int64_t ldx, std::int64_t cols,
                         std::int8_t* a, float* scale, std::int32_t* sums) = nullptr;
+  // out = softmax(scale * q.K^T) V for one query row (fp32; max subtracted).
+  void (*attend_row)(const AttendRowArgs& args) = nullptr;
 };
 
 // Threads get W rows in multiples of this (a multiple of every ISA's row tile).

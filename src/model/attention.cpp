@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/kernel_table.h"
+
 namespace vrt {
 
 KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity)
@@ -23,6 +25,7 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
   const int group = s.n_heads / s.n_kv_heads;
   const std::int64_t q_row = std::int64_t{s.n_heads} * hd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const auto& attend_row = kernels::active_kernels().attend_row;
   auto work = [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> scores;
     for (std::int64_t task = begin; task < end; ++task) {
@@ -30,32 +33,21 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
       const int h = static_cast<int>(task % s.n_heads);
       const std::int64_t p = p0 + i;
       const std::int64_t lo = std::max<std::int64_t>(0, p - s.window + 1);
-      const std::int64_t n = p - lo + 1;
-      const float* qh = q + i * q_row + std::int64_t{h} * hd;
       const std::int64_t kv_off = std::int64_t{h / group} * hd;
-      scores.resize(static_cast<std::size_t>(n));
-      float mx = -INFINITY;
-      for (std::int64_t j = 0; j < n; ++j) {
-        const float* kj = cache.k(lo + j) + kv_off;
-        float d = 0;
-        for (int c = 0; c < hd; ++c) d += qh[c] * kj[c];
-        d *= scale;
-        scores[static_cast<std::size_t>(j)] = d;
-        mx = std::max(mx, d);
-      }
-      float sum = 0;
-      for (auto& x : scores) {
-        x = std::exp(x - mx);
-        sum += x;
-      }
-      const float inv = 1.0f / sum;
-      float* oh = out + i * q_row + std::int64_t{h} * hd;
-      std::fill(oh, oh + hd, 0.0f);
-      for (std::int64_t j = 0; j < n; ++j) {
-        const float w = scores[static_cast<std::size_t>(j)] * inv;
-        const float* vj = cache.v(lo + j) + kv_off;
-        for (int c = 0; c < hd; ++c) oh[c] += w * vj[c];
-      }
+      kernels::AttendRowArgs a;
+      a.q = q + i * q_row + std::int64_t{h} * hd;
+      a.k = cache.k(0) + kv_off;
+      a.v = cache.v(0) + kv_off;
+      a.head_dim = hd;
+      a.stride = cache.row_floats();
+      a.capacity = cache.capacity();
+      a.first = lo;
+      a.n = p - lo + 1;
+      a.scale = scale;
+      a.out = out + i * q_row + std::int64_t{h} * hd;
+      scores.resize(static_cast<std::size_t>(a.n));
+      a.scores = scores.data();
+      attend_row(a);
     }
   };
   const std::int64_t tasks = m * s.n_heads;

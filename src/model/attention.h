@@ -25,6 +25,7 @@ class KvCache {
   const float* k(std::int64_t pos) const { return k_.data() + slot(pos) * row_; }
   const float* v(std::int64_t pos) const { return v_.data() + slot(pos) * row_; }
   std::int64_t capacity() const { return capacity_; }
+  std::int64_t row_floats() const { return row_; }  // floats per position (slot stride)
 
  private:
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }

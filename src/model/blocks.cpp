@@ -7,6 +7,13 @@ namespace vrt {
 void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t p0,
                      const AttentionWeights& w, const Rope& rope, const AttentionShape& shape, KvCache& cache,
                      BlockScratch& s, ThreadPool* pool) {
+  const AttentionSegment one{p0, m, &cache};
+  attention_block(n, x, m, dim, std::span<const AttentionSegment>(&one, 1), w, rope, shape, s, pool);
+}
+
+void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
+                     std::span<const AttentionSegment> segments, const AttentionWeights& w, const Rope& rope,
+                     const AttentionShape& shape, BlockScratch& s, ThreadPool* pool) {
   const std::int64_t qd = std::int64_t{shape.n_heads} * shape.head_dim;
   const std::int64_t kvd = std::int64_t{shape.n_kv_heads} * shape.head_dim;
   s.q.resize(static_cast<std::size_t>(m * qd));
@@ -17,14 +24,20 @@ void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
   kernels::linear(n, m, dim, w.wq, w.bq, s.q.data(), qd, pool);
   kernels::linear(n, m, dim, w.wk, nullptr, s.k.data(), kvd, pool);
   kernels::linear(n, m, dim, w.wv, w.bv, s.v.data(), kvd, pool);
-  for (std::int64_t i = 0; i < m; ++i) {  // biases come before RoPE (spec §6.2)
-    rope.apply(s.q.data() + i * qd, shape.n_heads, p0 + i);
-    rope.apply(s.k.data() + i * kvd, shape.n_kv_heads, p0 + i);
-    cache.reserve(p0 + i);
-    std::memcpy(cache.k(p0 + i), s.k.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
-    std::memcpy(cache.v(p0 + i), s.v.data() + i * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
+  std::int64_t r0 = 0;  // the segment's first row in the batch
+  for (const auto& seg : segments) {
+    KvCache& cache = *seg.cache;
+    for (std::int64_t i = 0; i < seg.rows; ++i) {  // biases come before RoPE (spec §6.2)
+      const std::int64_t r = r0 + i, p = seg.p0 + i;
+      rope.apply(s.q.data() + r * qd, shape.n_heads, p);
+      rope.apply(s.k.data() + r * kvd, shape.n_kv_heads, p);
+      cache.reserve(p);
+      std::memcpy(cache.k(p), s.k.data() + r * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
+      std::memcpy(cache.v(p), s.v.data() + r * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
+    }
+    attend(s.q.data() + r0 * qd, seg.rows, seg.p0, cache, shape, s.att.data() + r0 * qd, pool);
+    r0 += seg.rows;
   }
-  attend(s.q.data(), m, p0, cache, shape, s.att.data(), pool);
   kernels::linear(s.att.data(), m, qd, w.wo, w.bo, s.proj.data(), dim, pool);
   for (std::int64_t i = 0; i < m * dim; ++i) x[i] += s.proj[static_cast<std::size_t>(i)];
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -40,6 +41,21 @@ struct BlockScratch {
 void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t p0,
                      const AttentionWeights& w, const Rope& rope, const AttentionShape& shape, KvCache& cache,
                      BlockScratch& s, ThreadPool* pool);
+
+// Rows of one stream inside a batch: `rows` consecutive rows at positions p0.., their keys and
+// values in `cache` (cross-session batched decoding stacks several streams' segments).
+struct AttentionSegment {
+  std::int64_t p0 = 0;
+  std::int64_t rows = 0;
+  KvCache* cache = nullptr;
+};
+
+// The same over segments whose rows sum to m, stacked in order: the projections run once over
+// all m rows (each weight read once for every stream), RoPE, cache writes and attention per
+// segment. With one segment this is the call above.
+void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
+                     std::span<const AttentionSegment> segments, const AttentionWeights& w, const Rope& rope,
+                     const AttentionShape& shape, BlockScratch& s, ThreadPool* pool);
 
 void feed_forward_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t hidden,
                         const FeedForwardWeights& w, BlockScratch& s, ThreadPool* pool);

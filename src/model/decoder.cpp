@@ -25,26 +25,41 @@ void Decoder::add_embedding(int token, float* out) const {
 
 void Decoder::forward(DecoderState& st, float* x, std::int64_t m, const std::vector<std::vector<float>>& ada,
                       ThreadPool* pool) const {
+  const DecoderSegment one{&st, m, &ada};
+  forward_segments(std::span<const DecoderSegment>(&one, 1), x, pool);
+}
+
+void Decoder::forward_segments(std::span<const DecoderSegment> segments, float* x, ThreadPool* pool) const {
   const auto& c = config_;
-  if (m < 1 || m > max_block_) throw Error(Status::internal, "decoder block of " + std::to_string(m));
+  std::int64_t m = 0;
+  for (const auto& seg : segments) {
+    if (seg.rows < 1 || seg.rows > max_block_) throw Error(Status::internal, "decoder block of " + std::to_string(seg.rows));
+    m += seg.rows;
+  }
+  if (m < 1) throw Error(Status::internal, "empty decoder batch");
   const std::int64_t d = c.dim;
   const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.sliding_window};
   const auto eps = static_cast<float>(c.norm_eps);
   std::vector<float> nrm(static_cast<std::size_t>(m * d));
   BlockScratch scratch;
-  const std::int64_t p0 = st.next_pos;
+  std::vector<AttentionSegment> att(segments.size());
   for (int l = 0; l < c.n_layers; ++l) {
     const auto& L = w_.decoder[static_cast<std::size_t>(l)];
+    for (std::size_t i = 0; i < segments.size(); ++i)
+      att[i] = {segments[i].state->next_pos, segments[i].rows, &segments[i].state->kv[static_cast<std::size_t>(l)]};
     kernels::rms_norm(x, m, d, L.attention_norm.data(), eps, nrm.data());
-    attention_block(nrm.data(), x, m, d, p0, {L.wq, L.wk, L.wv, L.wo}, rope_, shape,
-                    st.kv[static_cast<std::size_t>(l)], scratch, pool);
+    attention_block(nrm.data(), x, m, d, att, {L.wq, L.wk, L.wv, L.wo}, rope_, shape, scratch, pool);
     kernels::rms_norm(x, m, d, L.ffn_norm.data(), eps, nrm.data());
-    const auto& scale = ada[static_cast<std::size_t>(l)];  // time-conditioned norm: * (1 + s_l)
-    for (std::int64_t i = 0; i < m; ++i)
-      for (std::int64_t j = 0; j < d; ++j) nrm[static_cast<std::size_t>(i * d + j)] *= scale[static_cast<std::size_t>(j)];
+    std::int64_t r = 0;
+    for (const auto& seg : segments) {
+      const auto& scale = (*seg.ada)[static_cast<std::size_t>(l)];  // time-conditioned norm: * (1 + s_l)
+      for (std::int64_t i = r; i < r + seg.rows; ++i)
+        for (std::int64_t j = 0; j < d; ++j) nrm[static_cast<std::size_t>(i * d + j)] *= scale[static_cast<std::size_t>(j)];
+      r += seg.rows;
+    }
     feed_forward_block(nrm.data(), x, m, d, c.hidden_dim, {L.w1, L.w2, L.w3}, scratch, pool);
   }
-  st.next_pos += m;
+  for (const auto& seg : segments) seg.state->next_pos += seg.rows;
 }
 
 void Decoder::logits(const float* h, std::int64_t m, float* out, ThreadPool* pool) const {

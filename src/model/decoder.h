@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "model/attention.h"
@@ -20,6 +21,14 @@ struct DecoderState {
   std::vector<KvCache> kv;    // one per layer
 };
 
+// One stream's part of a batched decoder pass: `rows` consecutive positions from
+// state->next_pos, with that stream's ada scales (streams may have different delays).
+struct DecoderSegment {
+  DecoderState* state = nullptr;
+  std::int64_t rows = 0;
+  const std::vector<std::vector<float>>* ada = nullptr;
+};
+
 class Decoder {
  public:
   // max_block: the most positions one forward() call may take.
@@ -32,6 +41,12 @@ class Decoder {
   // (before the final norm). ada: (1 + s_l) per layer for the session's delay.
   void forward(DecoderState& state, float* x, std::int64_t m, const std::vector<std::vector<float>>& ada,
                ThreadPool* pool) const;
+  // Cross-session batching: the segments' rows stacked in x [sum rows, dim], one pass in which
+  // every weight matrix is read once for all of them; attention, RoPE and the ada scales per
+  // segment. Each segment's state advances by its rows. A row's values equal those of forward()
+  // on its own state when the kernels make rows batch-independent (packed weights; float
+  // weights while the total is <= 16, see kernels::matmul): callers keep batches within that.
+  void forward_segments(std::span<const DecoderSegment> segments, float* x, ThreadPool* pool) const;
   // Final norm and head for m hidden rows: logits [m, vocab] (each row's values do not depend
   // on m: see kernels::matmul for m <= 16, quant.h for packed heads).
   void logits(const float* h, std::int64_t m, float* out, ThreadPool* pool) const;

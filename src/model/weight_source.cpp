@@ -1,5 +1,9 @@
 #include "model/weight_source.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
 
 #include "common/half.h"
@@ -32,6 +36,18 @@ CheckpointWeightSource::CheckpointWeightSource(const Checkpoint& checkpoint, con
   validate_quant_options(q_);
 }
 
+void CheckpointWeightSource::release_unviewed_pages() const {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  for (const auto& spec : expected_tensors(c_.config())) {
+    if (viewed_.count(spec.name) != 0) continue;
+    const auto bytes = c_.tensor_data(spec.name);
+    // Whole pages inside the tensor only: a neighbour's bytes may share the edge pages.
+    const auto begin = (reinterpret_cast<std::uintptr_t>(bytes.data()) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<std::uintptr_t>(bytes.data()) + bytes.size()) / page * page;
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // advisory
+  }
+}
+
 kernels::WeightView CheckpointWeightSource::view(const std::string& name) const {
   const TensorInfo& t = c_.tensor(name);
   kernels::WeightView w;
@@ -52,13 +68,17 @@ std::vector<float> CheckpointWeightSource::vector(const std::string& name) {
 
 kernels::WeightView CheckpointWeightSource::raw(const std::string& name) {
   const kernels::WeightView w = view(name);
+  viewed_.insert(name);
   entries_.push_back({name, WeightEntry::Kind::raw, {}, w, {}});
   return w;
 }
 
 kernels::WeightView CheckpointWeightSource::converted(const std::string& name, DType to) {
   kernels::WeightView w = view(name);
-  if (w.dtype == to) return w;
+  if (w.dtype == to) {
+    viewed_.insert(name);
+    return w;
+  }
   const std::int64_t n = w.rows * w.cols;
   AlignedBuffer& b = buffers_.emplace_back(static_cast<std::size_t>(n * dtype_size(to)));
   std::vector<float> row(static_cast<std::size_t>(w.cols));
@@ -92,7 +112,10 @@ kernels::LinearWeight CheckpointWeightSource::linear(const std::string& name, We
   kernels::LinearWeight l;
   const WeightScheme s = scheme_for(q_, part);
   switch (s) {
-    case WeightScheme::native: l.f = view(name); break;
+    case WeightScheme::native:
+      l.f = view(name);
+      viewed_.insert(name);
+      break;
     case WeightScheme::f32: l.f = converted(name, DType::f32); break;
     case WeightScheme::bf16: l.f = converted(name, DType::bf16); break;
     case WeightScheme::w8:

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -42,6 +43,11 @@ class CheckpointWeightSource final : public WeightSource {
   kernels::LinearWeight linear(const std::string& name, WeightPart part) override;
 
   const std::vector<WeightEntry>& entries() const { return entries_; }
+  // Drops from memory the mapped pages of tensors that were only converted or packed (no view
+  // into the mapping was handed out), so a quantized model's resident set is its packed
+  // weights, not also the checkpoint pages read while packing. Pages come back from the file
+  // if read again (saving a packed file re-reads nothing from them).
+  void release_unviewed_pages() const;
 
  private:
   kernels::WeightView view(const std::string& name) const;
@@ -54,6 +60,7 @@ class CheckpointWeightSource final : public WeightSource {
   std::deque<AlignedBuffer> buffers_;
   std::map<std::tuple<std::string, int, std::int64_t>, kernels::PackedWeight> packed_;
   std::vector<WeightEntry> entries_;
+  std::set<std::string> viewed_;  // tensors handed out as views into the mapping
 };
 
 }  // namespace vrt

@@ -58,6 +58,7 @@ Model::Impl::Impl(const std::string& p, const LoadOptions& options, int threads)
     source = std::make_unique<CheckpointWeightSource>(*checkpoint, quant, &pool);
   }
   weights = ModelWeights::load(config(), *source);
+  if (checkpoint) static_cast<const CheckpointWeightSource&>(*source).release_unviewed_pages();
   mel.emplace(MelConfig::from_model(config()));
   encoder.emplace(config(), weights, kEncoderChunkTokens * config().downsample_factor);
   decoder.emplace(config(), weights, kMaxDecoderBlock);

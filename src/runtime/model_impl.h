@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 
 #include "io/checkpoint.h"
 #include "io/packed_model.h"
@@ -67,6 +68,19 @@ struct Model::Impl {
 
 std::unique_ptr<Session> make_session(const Model::Impl& model, std::shared_ptr<const Model> keep_alive,
                                       const SessionOptions& options);
+
+// Cross-session batched decoding (the server's scheduler). A session in batched mode runs mel,
+// encoder, adapter and its prompt blocks in feed() but leaves the later positions to
+// decode_batch(); finish() decodes what is left itself. Tokens are the same either way.
+void set_batched_decoding(Session& session, bool on);
+// Decoder passes, each one forward over every session with pending positions (one segment of
+// up to its verify_tokens rows per session, at most max_rows rows in all, at least one row for
+// each session that fits), until no session has pending positions. The sessions must come
+// from this model and be in batched mode. Returns the tokens generated.
+std::int64_t decode_batch(const Model::Impl& model, std::span<Session* const> sessions, std::int64_t max_rows);
+// The largest batch whose rows each compute bitwise as they would alone: 16 while any decoder
+// matrix or the head is float (kernels::matmul changes tiling above 16 rows), else 32.
+std::int64_t max_batch_rows(const Model::Impl& model);
 
 // The offline schedule (spec §8.2) as one session: feed everything, then finish.
 Transcript transcribe_offline(const Model::Impl& model, std::span<const float> audio,

@@ -118,6 +118,11 @@ class SessionImpl final : public Session {
 
   Transcript finish() override {
     if (finished_) throw Error(Status::bad_state, "finish() called twice");
+    if (deferred_) {  // the end of the stream decodes alone, as an unbatched session does
+      deferred_ = false;
+      std::lock_guard<std::mutex> lock(m_.pool_mutex);
+      run_decoder();
+    }
     if (resampler_) {  // the resampler's delayed tail belongs to the audio
       resampler_->flush(resampled_);
       feed(resampled_);
@@ -155,6 +160,7 @@ class SessionImpl final : public Session {
     latency_ms_.clear();
     step_ms_.clear();
     stopped_ = finished_ = false;
+    deferred_ = batched_;
     followers_.clear();
     if (o_.dump) *o_.dump = {};
     // Every stream starts with the same 32 tokens of silence and the same prompt.
@@ -186,6 +192,53 @@ class SessionImpl final : public Session {
   }
 
   std::int64_t samples_fed() const override { return samples_fed_; }
+
+  // Batched decoding (decode_batch): positions are decoded by the caller's passes.
+  void set_batched(bool on) { batched_ = deferred_ = on; }
+  // Rows this session would put in the next pass: its verification block, once past the prompt.
+  std::int64_t rows_wanted() const {
+    if (stopped_ || dec_.next_pos < static_cast<std::int64_t>(prompt_.size())) return 0;
+    return std::min<std::int64_t>(verify_k_, static_cast<std::int64_t>(pending_.size()));
+  }
+  DecoderSegment segment(std::int64_t k) { return {&dec_, k, ada_}; }
+  // The k input rows of a verification pass over the next k pending positions into x [k, dim].
+  void prepare_rows(std::int64_t k, float* x) {
+    const std::int64_t d = cfg_.dim;
+    pass_p0_ = dec_.next_pos;
+    guesses_.assign(static_cast<std::size_t>(k), next_input_);
+    for (std::int64_t j = 0; j < k; ++j) {
+      if (j > 0) {
+        const std::int64_t idx = total_tokens_ + j - 1;  // the generated token that feeds row j
+        guesses_[static_cast<std::size_t>(j)] = idx < static_cast<std::int64_t>(o_.force_tokens.size())
+                                                    ? o_.force_tokens[static_cast<std::size_t>(idx)]
+                                                    : guess_after(guesses_[static_cast<std::size_t>(j - 1)]);
+      }
+      const auto& e = pending_[static_cast<std::size_t>(j)].embedding;
+      std::copy(e.begin(), e.end(), x + j * d);
+      m_.decoder->add_embedding(guesses_[static_cast<std::size_t>(j)], x + j * d);
+    }
+  }
+  // The logits [k, vocab] of the prepared rows (after the forward pass): rows are accepted in
+  // order while the guess feeding the next one was right; the rest is rolled back. pass_ms:
+  // this session's share of the pass. Returns the tokens emitted.
+  std::int64_t accept_rows(const float* logits, std::int64_t k, double pass_ms) {
+    std::int64_t accepted = 0;
+    while (accepted < k) {
+      step_compute_ms_ = pending_.front().encoder_ms + pass_ms / static_cast<double>(k);
+      pending_.pop_front();
+      emit(logits + accepted * cfg_.vocab_size, Clock::now());
+      ++accepted;
+      if (stopped_ || (accepted < k && next_input_ != guesses_[static_cast<std::size_t>(accepted)])) break;
+    }
+    dec_.next_pos = pass_p0_ + accepted;  // roll back the rejected positions
+    stats_.decode_steps += accepted;
+    ++stats_.decode_passes;
+    return accepted;
+  }
+  void add_batched_ms(double ms) {
+    stats_.decode_ms += ms;
+    stats_.total_ms += ms;
+  }
 
  private:
   // Decoder positions computed from the left-pad silence alone (so the same for every stream).
@@ -295,7 +348,7 @@ class SessionImpl final : public Session {
       stats_.prefill_ms += ms_since(t);
       stats_.prefill_positions = n_prompt;
     }
-    while (!stopped_ && !pending_.empty()) decode_block();
+    while (!deferred_ && !stopped_ && !pending_.empty()) decode_block();
   }
 
   // The next n prompt positions in one decoder pass; returns their hidden states.
@@ -324,36 +377,13 @@ class SessionImpl final : public Session {
   void decode_block() {
     const auto t = Clock::now();
     const std::int64_t k = std::min<std::int64_t>(verify_k_, static_cast<std::int64_t>(pending_.size()));
-    const std::int64_t d = cfg_.dim, p0 = dec_.next_pos;
-    guesses_.assign(static_cast<std::size_t>(k), next_input_);
-    std::vector<float> x(static_cast<std::size_t>(k * d));
-    for (std::int64_t j = 0; j < k; ++j) {
-      if (j > 0) {
-        const std::int64_t idx = total_tokens_ + j - 1;  // the generated token that feeds row j
-        guesses_[static_cast<std::size_t>(j)] = idx < static_cast<std::int64_t>(o_.force_tokens.size())
-                                                    ? o_.force_tokens[static_cast<std::size_t>(idx)]
-                                                    : guess_after(guesses_[static_cast<std::size_t>(j - 1)]);
-      }
-      const auto& e = pending_[static_cast<std::size_t>(j)].embedding;
-      std::copy(e.begin(), e.end(), x.begin() + j * d);
-      m_.decoder->add_embedding(guesses_[static_cast<std::size_t>(j)], x.data() + j * d);
-    }
+    std::vector<float> x(static_cast<std::size_t>(k * cfg_.dim));
+    prepare_rows(k, x.data());
     m_.decoder->forward(dec_, x.data(), k, *ada_, &m_.pool);
     logits_.resize(static_cast<std::size_t>(k * cfg_.vocab_size));
     m_.decoder->logits(x.data(), k, logits_.data(), &m_.pool);
-    const double pass_ms = ms_since(t);
-    std::int64_t accepted = 0;
-    while (accepted < k) {
-      step_compute_ms_ = pending_.front().encoder_ms + pass_ms / static_cast<double>(k);
-      pending_.pop_front();
-      emit(logits_.data() + accepted * cfg_.vocab_size, Clock::now());
-      ++accepted;
-      if (stopped_ || (accepted < k && next_input_ != guesses_[static_cast<std::size_t>(accepted)])) break;
-    }
-    dec_.next_pos = p0 + accepted;  // roll back the rejected positions
+    accept_rows(logits_.data(), k, ms_since(t));
     stats_.decode_ms += ms_since(t);
-    stats_.decode_steps += accepted;
-    ++stats_.decode_passes;
   }
 
   // Greedy choice from the logits of the newest position.
@@ -449,6 +479,9 @@ class SessionImpl final : public Session {
   std::int64_t const_positions_ = 0;  // decoder positions of the constant prefix
   bool use_prefix_ = false;           // start from the model's prefix state
   std::vector<int> guesses_;       // the input token of each row of the current pass
+  std::int64_t pass_p0_ = 0;       // the first position of the current pass
+  bool batched_ = false;           // set_batched: decode_batch decodes past the prompt
+  bool deferred_ = false;          // batched_ until finish()
   std::unordered_map<int, Follower> followers_;  // verification guesses (see guess_after)
   struct Pending {
     std::vector<float> embedding;  // a[p]
@@ -477,6 +510,80 @@ std::shared_ptr<const PrefixState> build_prefix(const Model::Impl& m, int delay_
   o.delay_ms = static_cast<int>(std::int64_t{delay_tokens} * s.samples_per_token() * 1000 / s.sampling_rate);
   SessionImpl session(m, nullptr, o, /*build_prefix=*/true);
   return session.export_prefix();
+}
+
+void set_batched_decoding(Session& session, bool on) {
+  auto* s = dynamic_cast<SessionImpl*>(&session);
+  if (s == nullptr) throw Error(Status::internal, "set_batched_decoding: not a model session");
+  s->set_batched(on);
+}
+
+std::int64_t max_batch_rows(const Model::Impl& m) {
+  bool packed = m.weights.output.quantized();
+  for (const auto& L : m.weights.decoder)
+    for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) packed = packed && w->quantized();
+  return packed ? 32 : 16;
+}
+
+std::int64_t decode_batch(const Model::Impl& m, std::span<Session* const> sessions, std::int64_t max_rows) {
+  std::vector<SessionImpl*> s;
+  for (Session* p : sessions) {
+    auto* si = dynamic_cast<SessionImpl*>(p);
+    if (si == nullptr) throw Error(Status::internal, "decode_batch: not a model session");
+    s.push_back(si);
+  }
+  const std::size_t n = s.size();
+  const std::int64_t d = m.config().dim, vocab = m.config().vocab_size;
+  max_rows = std::max<std::int64_t>(1, max_rows);
+  std::vector<std::int64_t> want(n), rows(n);
+  std::vector<DecoderSegment> segments;
+  std::vector<float> x, logits;
+  std::int64_t tokens = 0;
+  std::size_t start = 0;
+  std::lock_guard<std::mutex> lock(m.pool_mutex);
+  for (;;) {
+    // One row for every session first (starting from a rotating one, so that when the cap
+    // leaves sessions out it is not always the same ones), then more verification rows each.
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      want[i] = s[i]->rows_wanted();
+      rows[i] = 0;
+    }
+    for (std::size_t i = 0; i < n && total < max_rows; ++i) {
+      const std::size_t j = (start + i) % n;
+      if (want[j] > 0) rows[j] = 1, ++total;
+    }
+    if (total == 0) break;
+    start = (start + 1) % n;
+    for (bool more = true; more && total < max_rows;) {
+      more = false;
+      for (std::size_t j = 0; j < n && total < max_rows; ++j)
+        if (rows[j] > 0 && rows[j] < want[j]) ++rows[j], ++total, more = true;
+    }
+    const auto t = Clock::now();
+    x.assign(static_cast<std::size_t>(total * d), 0.0f);
+    segments.clear();
+    std::int64_t r = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (rows[j] == 0) continue;
+      s[j]->prepare_rows(rows[j], x.data() + r * d);
+      segments.push_back(s[j]->segment(rows[j]));
+      r += rows[j];
+    }
+    m.decoder->forward_segments(segments, x.data(), &m.pool);
+    logits.resize(static_cast<std::size_t>(total * vocab));
+    m.decoder->logits(x.data(), total, logits.data(), &m.pool);
+    const double pass_ms = ms_since(t);
+    r = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (rows[j] == 0) continue;
+      const double share = pass_ms * static_cast<double>(rows[j]) / static_cast<double>(total);
+      tokens += s[j]->accept_rows(logits.data() + r * vocab, rows[j], share);
+      s[j]->add_batched_ms(share);
+      r += rows[j];
+    }
+  }
+  return tokens;
 }
 
 std::unique_ptr<Session> make_session(const Model::Impl& m, std::shared_ptr<const Model> keep_alive,

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <random>
 
+#include "runtime/model_impl.h"
 #include "voxtral_rt/audio.h"
 
 namespace vrt::server {
@@ -139,18 +140,10 @@ std::shared_ptr<Stream> Scheduler::open(StreamHandlers handlers, StreamLimits li
   return s;
 }
 
-std::shared_ptr<Stream> Scheduler::next_runnable_locked() {
-  const std::size_t n = streams_.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = (rr_ + k) % n;
-    const auto& s = streams_[i];
-    if (s->busy_) continue;
-    if (s->closed_ || s->failed_ || (s->started_ && !s->queue_.empty())) {
-      rr_ = i + 1;
-      return s;
-    }
-  }
-  return nullptr;
+bool Scheduler::runnable_locked() const {
+  for (const auto& s : streams_)
+    if (s->closed_ || s->failed_ || (s->started_ && !s->queue_.empty())) return true;
+  return false;
 }
 
 void Scheduler::note_steps_locked(std::int64_t steps) {
@@ -164,94 +157,133 @@ void Scheduler::note_steps_locked(std::int64_t steps) {
 void Scheduler::loop() {
   std::unique_lock lk(mu_);
   for (;;) {
-    std::shared_ptr<Stream> s;
-    cv_.wait(lk, [&] { return stop_ || (s = next_runnable_locked()) != nullptr; });
+    cv_.wait(lk, [&] { return stop_ || runnable_locked(); });
     if (stop_) return;
-    if (s->closed_ || s->failed_) {
-      // Drop it; the session (KV caches) is freed here, outside the lock.
-      std::erase(streams_, s);
-      auto session = std::move(s->session_);
-      lk.unlock();
-      session.reset();
-      s.reset();
-      lk.lock();
-      continue;
-    }
-    Stream::Item work;
-    bool have_audio = false, finish = false;
-    auto& front = s->queue_.front();
-    if (front.end) {
-      finish = true;
-      s->queue_.pop_front();
-    } else {
-      const std::size_t left = front.audio.size() - front.offset;
-      const std::size_t n = std::min(left, options_.quantum_samples);
-      if (front.offset == 0 && n == left) {
-        work.audio = std::move(front.audio);
+    // Closed and failed streams leave; their sessions (KV caches) are freed outside the lock.
+    std::vector<std::unique_ptr<Session>> freed;
+    std::erase_if(streams_, [&](const std::shared_ptr<Stream>& s) {
+      if (!s->closed_ && !s->failed_) return false;
+      freed.push_back(std::move(s->session_));
+      return true;
+    });
+    // The round: one item from each runnable stream, in an order that rotates between rounds
+    // (so callbacks and finishes do not always favour the same stream).
+    std::vector<Turn> turns;
+    const std::size_t n = streams_.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& s = streams_[(rr_ + k) % n];
+      if (!s->started_ || s->queue_.empty()) continue;
+      Turn t;
+      t.stream = s;
+      auto& front = s->queue_.front();
+      if (front.end) {
+        t.finish = true;
+        s->queue_.pop_front();
       } else {
-        const auto b = front.audio.begin() + static_cast<std::ptrdiff_t>(front.offset);
-        work.audio.assign(b, b + static_cast<std::ptrdiff_t>(n));
-        front.offset += n;
+        const std::size_t left = front.audio.size() - front.offset;
+        const std::size_t q = std::min(left, options_.quantum_samples);
+        if (front.offset == 0 && q == left) {
+          t.work.audio = std::move(front.audio);
+        } else {
+          const auto b = front.audio.begin() + static_cast<std::ptrdiff_t>(front.offset);
+          t.work.audio.assign(b, b + static_cast<std::ptrdiff_t>(q));
+          front.offset += q;
+        }
+        if (q == left) s->queue_.pop_front();
+        s->backlog_ -= q;
+        t.have_audio = true;
       }
-      if (n == left) s->queue_.pop_front();
-      s->backlog_ -= n;
-      have_audio = true;
+      t.resume = s->paused_ && s->backlog_ <= s->limits_.max_backlog_samples / 2;
+      if (t.resume) s->paused_ = false;
+      t.create = !s->has_session_;
+      s->has_session_ = true;
+      t.options = s->options_;
+      s->busy_ = true;
+      turns.push_back(std::move(t));
     }
-    const bool resume = s->paused_ && s->backlog_ <= s->limits_.max_backlog_samples / 2;
-    if (resume) s->paused_ = false;
-    const bool create = !s->has_session_;
-    s->has_session_ = true;
-    SessionOptions opts = s->options_;
-    s->busy_ = true;
+    rr_ = n == 0 ? 0 : (rr_ + 1) % n;
     lk.unlock();
 
-    if (resume && s->handlers_.on_resume) s->handlers_.on_resume();
+    freed.clear();
     const auto t0 = std::chrono::steady_clock::now();
     turn_steps_ = 0;
-    bool ok = true;
-    try {
-      if (create) {
-        opts.on_token = [this, h = &s->handlers_](const Token& t) {
-          ++turn_steps_;
-          if (h->on_token) h->on_token(t);
-        };
-        opts.on_text = s->handlers_.on_text;
-        s->session_ = model_->new_session(opts);
-      }
-      run_turn(*s, std::move(work), have_audio, finish);
-    } catch (const std::exception& e) {
-      ok = false;
-      {
-        std::lock_guard g(mu_);  // refuse further appends before the owner hears of it
-        s->failed_ = true;
-      }
-      if (s->handlers_.on_error) s->handlers_.on_error(e.what());
-    }
+    run_round(turns);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     lk.lock();
-    s->busy_ = false;
-    if (!ok) s->failed_ = true;
-    if (finish && ok) {
-      // A fresh session per utterance: options may change in between, memory is returned.
-      s->has_session_ = false;
-      ++utterances_;
+    for (auto& t : turns) {
+      t.stream->busy_ = false;
+      if (!t.ok) t.stream->failed_ = true;
+      if (t.finish && t.ok) {
+        // A fresh session per utterance: options may change in between, memory is returned.
+        t.stream->has_session_ = false;
+        ++utterances_;
+      }
+      if (t.have_audio && t.ok) samples_total_ += static_cast<std::int64_t>(t.work.audio.size());
     }
     compute_s_ += dt;
     note_steps_locked(turn_steps_);
   }
 }
 
-void Scheduler::run_turn(Stream& s, Stream::Item work, bool have_audio, bool finish) {
-  if (have_audio) {
-    s.session_->feed(work.audio);
-    std::lock_guard lk(mu_);
-    samples_total_ += static_cast<std::int64_t>(work.audio.size());
+void Scheduler::fail(Turn& t, const std::string& message) {
+  if (!t.ok) return;
+  t.ok = false;
+  {
+    std::lock_guard g(mu_);  // refuse further appends before the owner hears of it
+    t.stream->failed_ = true;
   }
-  if (finish) {
-    Transcript t = s.session_->finish();
-    s.session_.reset();
-    if (s.handlers_.on_done) s.handlers_.on_done(std::move(t));
+  if (t.stream->handlers_.on_error) t.stream->handlers_.on_error(message);
+}
+
+void Scheduler::run_round(std::vector<Turn>& turns) {
+  std::vector<Session*> decode;
+  std::vector<Turn*> decoding;
+  for (auto& t : turns) {
+    Stream& s = *t.stream;
+    if (t.resume && s.handlers_.on_resume) s.handlers_.on_resume();
+    try {
+      if (t.create) {
+        SessionOptions opts = t.options;
+        opts.on_token = [this, h = &s.handlers_](const Token& tok) {
+          ++turn_steps_;
+          if (h->on_token) h->on_token(tok);
+        };
+        opts.on_text = s.handlers_.on_text;
+        s.session_ = model_->new_session(opts);
+        if (options_.batch) set_batched_decoding(*s.session_, true);
+      }
+      if (t.have_audio) {
+        s.session_->feed(t.work.audio);  // batched: mel, encoder and prompt only
+        if (options_.batch) {
+          decode.push_back(s.session_.get());
+          decoding.push_back(&t);
+        }
+      }
+    } catch (const std::exception& e) {
+      fail(t, e.what());
+    }
+  }
+  if (!decode.empty()) {
+    try {
+      const std::int64_t rows = options_.max_batch_rows > 0 ? options_.max_batch_rows
+                                                            : max_batch_rows(model_->impl());
+      decode_batch(model_->impl(), decode, rows);
+    } catch (const std::exception& e) {
+      // The pass was shared: every stream in it is in an unknown state.
+      for (Turn* t : decoding) fail(*t, e.what());
+    }
+  }
+  for (auto& t : turns) {
+    if (!t.finish || !t.ok) continue;
+    Stream& s = *t.stream;
+    try {
+      Transcript tr = s.session_->finish();
+      s.session_.reset();
+      if (s.handlers_.on_done) s.handlers_.on_done(std::move(tr));
+    } catch (const std::exception& e) {
+      fail(t, e.what());
+    }
   }
 }
 

@@ -1,12 +1,16 @@
 // The server's single place where model compute happens.
 //
 // Connections (I/O threads) queue audio and end-of-utterance markers on a Stream; one compute
-// thread owned by the Scheduler takes work round-robin from every runnable stream, at most one
-// quantum of audio per stream per turn, and calls Session::feed()/finish() (the model's own
-// thread pool parallelizes inside each call, and serves one call at a time anyway). So every
-// stream gets an equal share, a stream that falls behind shows it as lag (queued, unprocessed
-// audio) instead of starving the others, and cross-session batched decoding can later replace
-// run_turn() with one decoder pass over all runnable streams.
+// thread owned by the Scheduler works in rounds: each round takes at most one quantum of audio
+// (or one end of utterance) from every runnable stream, feeds the audio through each session's
+// mel and encoder, then decodes all the streams' new positions together: one decoder pass per
+// step over every stream with a pending position (cross-session batching, decode_batch in
+// runtime/model_impl.h), so each weight matrix is read once per step for all of them. The
+// model's own thread pool parallelizes inside each call. So every stream gets an equal share,
+// a stream that falls behind shows it as lag (queued, unprocessed audio) instead of starving
+// the others, and tokens are bitwise those of the stream decoded alone (batches stay within
+// the rows for which the kernels are batch-independent). With batch = false each session
+// decodes inside its own feed() (the behaviour before batching, for comparison).
 //
 // Memory per stream is bounded: append() reports `pause` once the backlog reaches its limit and
 // the connection stops reading its socket (TCP backpressure) until on_resume; live sessions keep
@@ -97,6 +101,8 @@ class Stream {
 struct SchedulerOptions {
   int max_streams = 8;
   std::size_t quantum_samples = 4 * 1280;  // audio per stream per turn: 4 decoder positions
+  bool batch = true;                       // cross-session batched decoding
+  int max_batch_rows = 0;                  // rows per batched pass; 0 = max_batch_rows(model)
 };
 
 struct SchedulerStats {
@@ -130,10 +136,17 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   friend class Stream;
   Scheduler(std::shared_ptr<const Model> model, SchedulerOptions options);
   void loop();
-  // One turn for one stream: feed a quantum, or finish an utterance. The place a batched
-  // decoder would take every runnable stream's next step at once.
-  void run_turn(Stream& s, Stream::Item work, bool have_audio, bool finish);
-  std::shared_ptr<Stream> next_runnable_locked();
+  // One stream's part of a round: a quantum of audio, or the end of an utterance.
+  struct Turn {
+    std::shared_ptr<Stream> stream;
+    Stream::Item work;
+    bool have_audio = false, finish = false, resume = false, create = false, ok = true;
+    SessionOptions options;
+  };
+  // Feeds every turn's audio, decodes all of them (batched), then finishes utterances.
+  void run_round(std::vector<Turn>& turns);
+  void fail(Turn& t, const std::string& message);
+  bool runnable_locked() const;
   void note_steps_locked(std::int64_t steps);
 
   std::shared_ptr<const Model> model_;
@@ -143,7 +156,8 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::vector<std::shared_ptr<Stream>> streams_;
   std::size_t rr_ = 0;
   bool stop_ = false;
-  std::int64_t turn_steps_ = 0;  // compute thread only: tokens generated in the current turn
+  std::int64_t turn_steps_ = 0;  // compute thread only: tokens generated in the current round
+  std::int64_t batch_rows_ = 16;  // rows per batched decoder pass
   std::thread thread_;
   // Stats (guarded by mu_).
   std::int64_t steps_total_ = 0;

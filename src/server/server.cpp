@@ -1,6 +1,8 @@
 #include "server/server.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <sstream>
 
 #include "server/server_internal.h"
@@ -25,6 +27,8 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
       ioc(*ioc_owner) {
   SchedulerOptions so;
   so.max_streams = opt.max_sessions;
+  // VRT_BATCH=0 turns cross-session batched decoding off (benchmarks compare both).
+  if (const char* b = std::getenv("VRT_BATCH"); b != nullptr && std::string_view(b) == "0") so.batch = false;
   scheduler = Scheduler::create(model, so);
 }
 

@@ -195,6 +195,12 @@ TEST_F(PackedModelTest, HostileMetaIsRefused) {
       {[](J& m) { m["tensors"] = 5; }, "not an array"},
       {[](J& m) { m["params"] = "{\"dim\": 1}"; }, "params"},
       {[](J& m) { m["quantization"]["linear"] = "int3"; }, "int3"},
+      {[](J& m) {  // params valid on their own, but not the tokenizer's vocabulary (found by fuzzing)
+         auto p = J::parse(m["params"].get<std::string>());
+         p["vocab_size"] = p["vocab_size"].get<int>() + 32;
+         m["params"] = p.dump();
+       },
+       "tokenizer and params disagree"},
       {[](J& m) { m["tokenizer"]["offset"] = 1 << 30; }, "tokenizer"},
       {[](J& m) { m["tokenizer"]["offset"] = 4; }, "aligned"},
       {[&](J& m) { tensor(m, wq)["kind"] = "q3"; }, "unknown kind"},

@@ -103,6 +103,88 @@ TEST_F(SchedulerTest, ConcurrentStreamsGiveTheOfflineTranscripts) {
   sched->stop();
 }
 
+// Six streams, four delays, random interleaved chunks, through the batched scheduler (float
+// and quantized weights, and with a small row cap): each stream's tokens are exactly those of
+// the unbatched scheduler, and (float) its offline tokens.
+TEST_F(SchedulerTest, SixStreamsWithDelaysBatchedOrNotGiveTheOfflineTokens) {
+  const std::vector<const char*> names = {"librispeech_dev-clean_8297-275156-0000.wav", "jfk.wav",
+                                          "librispeech_dev-clean_8297-275156-0002.wav",
+                                          "librispeech_dev-clean_1272-128104-0000.wav", "jfk.wav",
+                                          "librispeech_dev-clean_8297-275156-0001.wav"};
+  const int delays[] = {480, 240, 800, 480, 1200, 240};
+  std::vector<std::vector<float>> audio;
+  for (const auto* n : names) audio.push_back(clip(n));
+  LoadOptions lo;
+  lo.threads = 2;
+  lo.quant.linear = WeightScheme::a8w4;
+  const std::shared_ptr<const Model> quantized = Model::load(dir_->path(), lo);
+  struct Case {
+    const std::shared_ptr<const Model>* model;
+    bool batch;
+    int rows;
+  };
+  std::vector<std::vector<int>> alone;  // the unbatched case of the current model
+  for (const Case c : {Case{&model(), false, 0}, Case{&model(), true, 0}, Case{&model(), true, 5},
+                       Case{&quantized, false, 0}, Case{&quantized, true, 0}}) {
+    const Model& m = **c.model;
+    SCOPED_TRACE(std::string(c.model == &model() ? "float" : "a8w4") + (c.batch ? " batched rows " : " unbatched ") +
+                 std::to_string(c.rows));
+    auto sched = Scheduler::create(*c.model, {.max_streams = 6, .quantum_samples = 4 * 1280, .batch = c.batch,
+                                              .max_batch_rows = c.rows});
+    std::vector<std::unique_ptr<std::promise<Transcript>>> done;
+    std::vector<std::shared_ptr<Stream>> streams;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      done.push_back(std::make_unique<std::promise<Transcript>>());
+      auto* d = done.back().get();
+      StreamHandlers h;
+      h.on_done = [d](Transcript&& t) { d->set_value(std::move(t)); };
+      h.on_error = [d](const std::string& e) { d->set_exception(std::make_exception_ptr(std::runtime_error(e))); };
+      streams.push_back(sched->open(std::move(h), {.max_backlog_samples = 0}));
+      ASSERT_TRUE(streams.back());
+      SessionOptions so;
+      so.stop_on_eos = true;
+      so.delay_ms = delays[i];
+      ASSERT_TRUE(streams.back()->configure(so));
+      streams.back()->start();
+    }
+    std::mt19937 rng(9);
+    std::vector<std::size_t> pos(names.size(), 0);
+    for (bool more = true; more;) {
+      more = false;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (pos[i] == audio[i].size()) continue;
+        const std::size_t n = std::min<std::size_t>(audio[i].size() - pos[i], 1 + rng() % (i % 2 ? 3000 : 12000));
+        streams[i]->append({audio[i].begin() + static_cast<std::ptrdiff_t>(pos[i]),
+                            audio[i].begin() + static_cast<std::ptrdiff_t>(pos[i] + n)});
+        pos[i] += n;
+        more = true;
+      }
+    }
+    for (auto& s : streams) s->end_utterance();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      SCOPED_TRACE(names[i]);
+      auto f = done[i]->get_future();
+      ASSERT_EQ(f.wait_for(std::chrono::seconds(120)), std::future_status::ready);
+      const Transcript t = f.get();
+      std::vector<int> got;
+      for (const auto& k : t.tokens) got.push_back(k.id);
+      if (!c.batch) {
+        if (i == 0) alone.clear();
+        alone.push_back(got);
+      }
+      EXPECT_EQ(got, alone[i]);
+      if (c.model == &model()) {
+        TranscribeOptions o;
+        o.delay_ms = delays[i];
+        const Transcript ref = m.transcribe(audio[i], o);
+        ASSERT_EQ(t.tokens.size(), ref.tokens.size());
+        for (std::size_t k = 0; k < t.tokens.size(); ++k) ASSERT_EQ(t.tokens[k].id, ref.tokens[k].id) << k;
+      }
+    }
+    sched->stop();
+  }
+}
+
 TEST_F(SchedulerTest, BacklogPausesAndResumes) {
   auto sched = Scheduler::create(model(), {.max_streams = 1});
   std::mutex mu;

@@ -289,7 +289,8 @@ const KernelTable& avx2_kernel_table() {
   static const KernelTable table{CpuIsa::avx2,       "avx2",        avx2::matmul_rows,
                                  avx2::convert_rows, avx2::argmax,  avx2::rms_norm,
                                  avx2::gelu,         avx2::silu_mul,
-                                 avx2::qmatmul_f32_rows, avx2::qmatmul_int8_rows, avx2::quantize_acts};
+                                 avx2::qmatmul_f32_rows, avx2::qmatmul_int8_rows, avx2::quantize_acts,
+                                 ref_kernel_table().attend_row};
   return table;
 }
 

@@ -107,6 +107,30 @@ void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
+// Scores, max, exp, then the weighted sum of values in position order.
+void attend_row(const AttendRowArgs& a) {
+  float mx = -INFINITY;
+  for (std::int64_t j = 0; j < a.n; ++j) {
+    const float* kj = a.k + ((a.first + j) % a.capacity) * a.stride;
+    float d = 0;
+    for (std::int64_t c = 0; c < a.head_dim; ++c) d += a.q[c] * kj[c];
+    a.scores[j] = d * a.scale;
+    mx = std::fmax(mx, a.scores[j]);
+  }
+  float sum = 0;
+  for (std::int64_t j = 0; j < a.n; ++j) {
+    a.scores[j] = std::exp(a.scores[j] - mx);
+    sum += a.scores[j];
+  }
+  const float inv = 1.0f / sum;
+  for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] = 0.0f;
+  for (std::int64_t j = 0; j < a.n; ++j) {
+    const float w = a.scores[j] * inv;
+    const float* vj = a.v + ((a.first + j) % a.capacity) * a.stride;
+    for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] += w * vj[c];
+  }
+}
+
 }  // namespace
 }  // namespace ref
 
@@ -116,7 +140,7 @@ const KernelTable& ref_kernel_table() {
                                  ref::argmax,           ref::rms_norm,
                                  ref::gelu,             ref::silu_mul,
                                  ref::qmatmul_f32_rows, ref::qmatmul_int8_rows,
-                                 ref::quantize_acts};
+                                 ref::quantize_acts,    ref::attend_row};
   return table;
 }
 
