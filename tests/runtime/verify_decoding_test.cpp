@@ -16,7 +16,8 @@ namespace vrt {
 namespace {
 
 const char* const kClips[] = {"jfk.wav", "librispeech_dev-clean_1272-128104-0000.wav",
-                              "librispeech_dev-clean_8297-275156-0000.wav", "librispeech_dev-clean_8297-275156-0001.wav"};
+                              "librispeech_dev-clean_1272-141231-0002.wav", "librispeech_dev-clean_8297-275156-0000.wav",
+                              "librispeech_dev-clean_8297-275156-0001.wav"};
 
 std::vector<int> ids(const Transcript& t) {
   std::vector<int> v;
@@ -76,6 +77,35 @@ TEST_F(VerifyDecoding, EqualsGreedyOnEveryClipSchemeAndK) {
   }
   std::printf("verification: %lld positions in %lld passes\n", static_cast<long long>(steps), static_cast<long long>(passes));
   EXPECT_LT(passes * 10, steps * 9);  // guesses were right often enough to batch (and reject)
+}
+
+// Every published clip (speech, music-free film dialogue, up to 89 s) at the default k.
+TEST_F(VerifyDecoding, EqualsGreedyOnEveryPublishedClip) {
+  const char* const all[] = {"jfk.wav",
+                             "librispeech_dev-clean_1272-128104-0000.wav",
+                             "librispeech_dev-clean_1272-141231-0002.wav",
+                             "librispeech_dev-clean_8297-275156-0000.wav",
+                             "librispeech_dev-clean_8297-275156-0001.wav",
+                             "librispeech_dev-clean_8297-275156-0002.wav",
+                             "night1968_5s_dont_worry_about_him.wav",
+                             "night1968_15s_there_are_two_of_them_out_there.wav",
+                             "night1968_45s_right_through_the_billboard.wav",
+                             "night1968_60s_i_dont_want_anyones_life_on_my_hands.wav",
+                             "night1968_89s_ill_come_back_down_as_soon_as.wav",
+                             "voxtral_c_test_speech.wav"};
+  for (const WeightScheme scheme : {WeightScheme::native, WeightScheme::a8w4}) {
+    LoadOptions lo;
+    lo.threads = 2;
+    lo.quant.linear = scheme;
+    const auto model = Model::load(dir_->file("model"), lo);
+    for (const char* clip : all) {
+      const auto audio = load_audio_16k_mono(test::shared_data(std::string("audio/") + clip)).samples;
+      TranscribeOptions g;
+      g.verify_tokens = 1;
+      EXPECT_EQ(ids(model->transcribe(audio, {})), ids(model->transcribe(audio, g)))
+          << weight_scheme_name(scheme) << " " << clip;
+    }
+  }
 }
 
 TEST_F(VerifyDecoding, LiveStreamCatchingUpEqualsGreedy) {
