@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     using Clock = std::chrono::steady_clock;
-    const auto model = vrt::Model::load(vrt::resolve_model_path(model_arg), {.threads = threads});
+    vrt::LoadOptions lo;
+    lo.threads = threads;
+    const auto model = vrt::Model::load(vrt::resolve_model_path(model_arg), lo);
     const auto audio = vrt::load_audio_16k_mono(audio_path);
     auto session = model->new_session({});
     const std::size_t chunk = static_cast<std::size_t>(16 * chunk_ms);

@@ -6,9 +6,12 @@
 //   vrt::Transcript t = session->finish();
 //
 // A session owns all mutable state (mel carry-over, conv context, encoder and decoder KV rings);
-// the model is shared read-only, so one model serves many sessions. Fed the same audio, a session
-// produces exactly the offline token sequence whatever the chunk sizes: offline transcription is
-// this loop (feed everything, then finish). One thread at a time per session.
+// the model is shared read-only, so one model serves many sessions. Offline transcription is this
+// loop (feed everything, then finish). Fed the same audio in any chunk sizes, a session on packed
+// encoder weights (8w, 4w, 8da8w, 8da4w) computes bitwise the offline logits; on float encoder
+// weights the encoder's float matmuls may round the last bit differently for another chunking
+// (tokens then differ only at exact near-ties; docs/STREAMING.md). One thread at a time per
+// session.
 #pragma once
 
 #include <cstdint>

@@ -70,6 +70,13 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// Milliseconds with the precision that matters at their size ("71.1", "554", "0.042").
+std::string ms_text(double ms) {
+  char b[32];
+  std::snprintf(b, sizeof b, ms >= 100 ? "%.0f" : ms >= 1 ? "%.1f" : "%.3f", ms);
+  return b;
+}
+
 double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -695,10 +702,10 @@ Runner add_bench_command(CLI::App& app) {
     std::printf("bandwidth    %.1f GB/s (streaming read of %zu MiB, median of %zu; %.1f before and %.1f after the "
                 "decoder runs)\n",
                 bw_gbps, o->bandwidth_mib, bw.size(), median(bw_before), median(bw_after));
-    std::printf("decoder      %.1f ms/step (median of %d, context %lld; min %.1f) | %.3f GB/step (layers %.3f + head "
+    std::printf("decoder      %s ms/step (median of %d, context %lld; min %s) | %.3f GB/step (layers %.3f + head "
                 "%.3f) -> %.1f GB/s = %.0f%% of bandwidth\n",
-                step_med, o->steps, static_cast<long long>(n_prompt + warmup),
-                *std::min_element(step_ms.begin(), step_ms.end()), static_cast<double>(step_bytes) / 1e9,
+                ms_text(step_med).c_str(), o->steps, static_cast<long long>(n_prompt + warmup),
+                ms_text(*std::min_element(step_ms.begin(), step_ms.end())).c_str(), static_cast<double>(step_bytes) / 1e9,
                 static_cast<double>(layer_bytes) / 1e9, static_cast<double>(head_bytes) / 1e9, step_gbps,
                 bw_gbps > 0 ? 100.0 * step_gbps / bw_gbps : 0.0);
     std::printf("verification (pass of k rows incl. head; expected on %zu golden streams from %s)\n", streams.size(),
@@ -708,26 +715,29 @@ Runner add_bench_command(CLI::App& app) {
       const double pm = pass_ms.at(r.k);
       if (r.positions > 0) {
         const double per = r.expected_ms / static_cast<double>(r.positions);
-        std::printf("  %2lld  %8.1f  %12.1f  %15.2f  %16.1f  %7.2fx\n", static_cast<long long>(r.k), pm,
-                    pm / static_cast<double>(r.k), static_cast<double>(r.positions) / static_cast<double>(r.passes), per,
-                    step_med / per);
+        std::printf("  %2lld  %8s  %12s  %15.2f  %16s  %7.2fx\n", static_cast<long long>(r.k), ms_text(pm).c_str(),
+                    ms_text(pm / static_cast<double>(r.k)).c_str(),
+                    static_cast<double>(r.positions) / static_cast<double>(r.passes), ms_text(per).c_str(), step_med / per);
       } else {
-        std::printf("  %2lld  %8.1f  %12.1f  %15s  %16s  %8s\n", static_cast<long long>(r.k), pm,
-                    pm / static_cast<double>(r.k), "-", "-", "-");
+        std::printf("  %2lld  %8s  %12s  %15s  %16s  %8s\n", static_cast<long long>(r.k), ms_text(pm).c_str(),
+                    ms_text(pm / static_cast<double>(r.k)).c_str(), "-", "-", "-");
       }
     }
     if (!streams.empty()) std::printf("  recommended k = %lld\n", static_cast<long long>(best_k));
-    std::printf("encoder      %.1f ms per 80 ms streaming step | offline %.1f ms per %lld-token chunk = %.3f s per "
+    std::printf("encoder      %s ms per 80 ms streaming step | offline %s ms per %lld-token chunk = %.3f s per "
                 "second of audio | %.3f GB of weights\n",
-                median(enc_step_ms), median(enc_chunk_ms), static_cast<long long>(chunk_tokens),
-                median(enc_chunk_ms) / 1000.0 / chunk_audio_s, static_cast<double>(encoder_bytes) / 1e9);
-    std::printf("prefill      %.1f ms (%lld positions)\n", median(prefill_ms), static_cast<long long>(n_prompt));
+                ms_text(median(enc_step_ms)).c_str(), ms_text(median(enc_chunk_ms)).c_str(),
+                static_cast<long long>(chunk_tokens), median(enc_chunk_ms) / 1000.0 / chunk_audio_s,
+                static_cast<double>(encoder_bytes) / 1e9);
+    std::printf("prefill      %s ms (%lld positions)\n", ms_text(median(prefill_ms)).c_str(),
+                static_cast<long long>(n_prompt));
     for (const auto& r : runs) {
       const auto& s = r.t.stats;
-      std::printf("offline      k=%-2d %s (%.2f s): total %.0f ms, real-time factor %.3f | encoder %.0f ms, prefill %.0f "
-                  "ms, decode %.0f ms = %.1f ms/position (%lld positions in %lld passes)\n",
-                  r.verify, audio_name.c_str(), audio_s, s.total_ms, s.real_time_factor(), s.encoder_ms, s.prefill_ms,
-                  s.decode_ms, s.decode_ms_per_step(), static_cast<long long>(s.decode_steps),
+      std::printf("offline      k=%-2d %s (%.2f s): total %s ms, real-time factor %.3f | encoder %s ms, prefill %s "
+                  "ms, decode %s ms = %s ms/position (%lld positions in %lld passes)\n",
+                  r.verify, audio_name.c_str(), audio_s, ms_text(s.total_ms).c_str(), s.real_time_factor(),
+                  ms_text(s.encoder_ms).c_str(), ms_text(s.prefill_ms).c_str(), ms_text(s.decode_ms).c_str(),
+                  ms_text(s.decode_ms_per_step()).c_str(), static_cast<long long>(s.decode_steps),
                   static_cast<long long>(s.decode_passes));
     }
     std::printf("peak RSS     %.0f MB\n", peak_rss_mb());

@@ -31,7 +31,9 @@ Runner add_quantize_command(CLI::App& app) {
     const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     model->save_packed(o->output);
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto reopened = Model::load(o->output, LoadOptions{.threads = 1});
+    LoadOptions one_thread;
+    one_thread.threads = 1;
+    const auto reopened = Model::load(o->output, one_thread);
     std::fprintf(stderr, "quantize: %s -> %s (%.2f GB): %s; quantized in %.1f s, written in %.1f s, reopened in %.0f ms\n",
                  o->model.c_str(), o->output.c_str(),
                  static_cast<double>(std::filesystem::file_size(o->output)) / 1e9, model->quant().describe().c_str(),

@@ -48,6 +48,12 @@ void matmul(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& 
   pool->parallel_for(units, body, grain);
 }
 
+void matmul_row_stable(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
+                       const float* bias, float* y, std::int64_t ldy, ThreadPool* pool) {
+  for (std::int64_t i = 0; i < m; i += kRowStableRows)
+    matmul(x + i * ldx, std::min(kRowStableRows, m - i), ldx, w, bias, y + i * ldy, ldy, pool);
+}
+
 void weight_rows_to_f32(const WeightView& w, std::int64_t r0, std::int64_t r1, float* out) {
   VRT_DCHECK(0 <= r0 && r0 <= r1 && r1 <= w.rows);
   active_kernels().weight_rows_to_f32(w, r0, r1, out);

@@ -37,6 +37,13 @@ struct WeightView {  // row-major [rows, cols] = PyTorch Linear [out, in]
 void matmul(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
             const float* bias, float* y, std::int64_t ldy, ThreadPool* pool);
 
+// matmul whose row results do not depend on m (nor on which rows share a call): the rows go
+// through the <= 16-row path in pieces, at the cost of reading W once per 16 rows. For stages
+// that must give the same bits whatever the chunking (the encoder's conv stem).
+inline constexpr std::int64_t kRowStableRows = 16;
+void matmul_row_stable(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
+                       const float* bias, float* y, std::int64_t ldy, ThreadPool* pool);
+
 // Converts rows [r0, r1) of W to fp32 (out has (r1 - r0) * cols floats, row-major).
 void weight_rows_to_f32(const WeightView& w, std::int64_t r0, std::int64_t r1, float* out);
 

@@ -42,7 +42,9 @@ void Encoder::forward(EncoderState& st, const float* mel, std::int64_t t_mel, st
       for (std::int64_t c = 0; c < nm; ++c) dst[c * 3] = src[c];
     }
   std::vector<float> h1(static_cast<std::size_t>(t_mel * d));
-  kernels::matmul(cols.data(), t_mel, nm * 3, w_.conv1, w_.conv1_bias.data(), h1.data(), d, pool);
+  // The conv stem stays float whatever the scheme; row-stable so that any chunking of the audio
+  // gives the same bits (with packed encoder weights, the whole encoder then does).
+  kernels::matmul_row_stable(cols.data(), t_mel, nm * 3, w_.conv1, w_.conv1_bias.data(), h1.data(), d, pool);
   kernels::gelu(h1.data(), t_mel * d);
 
   // conv2, stride 2: output i reads h1[2i-1+j]; h1[-1] is the carried frame.
@@ -55,7 +57,7 @@ void Encoder::forward(EncoderState& st, const float* mel, std::int64_t t_mel, st
       for (std::int64_t c = 0; c < d; ++c) dst[c * 3] = src[c];
     }
   std::vector<float> x(static_cast<std::size_t>(n * d));
-  kernels::matmul(cols.data(), n, d * 3, w_.conv2, w_.conv2_bias.data(), x.data(), d, pool);
+  kernels::matmul_row_stable(cols.data(), n, d * 3, w_.conv2, w_.conv2_bias.data(), x.data(), d, pool);
   kernels::gelu(x.data(), n * d);
 
   // Carry the conv context to the next chunk.

@@ -73,6 +73,10 @@ std::unique_ptr<Session> make_session(const Model::Impl& model, std::shared_ptr<
 // encoder, adapter and its prompt blocks in feed() but leaves the later positions to
 // decode_batch(); finish() decodes what is left itself. Tokens are the same either way.
 void set_batched_decoding(Session& session, bool on);
+// Appends the end of the stream (the padding finish() adds) and runs it through mel and
+// encoder; a batched session leaves its positions to decode_batch. Then only finish() may
+// follow (it decodes whatever is left and returns the transcript).
+void end_stream_audio(Session& session);
 // Decoder passes, each one forward over every session with pending positions (one segment of
 // up to its verify_tokens rows per session, at most max_rows rows in all, at least one row for
 // each session that fits), until no session has pending positions. The sessions must come

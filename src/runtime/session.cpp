@@ -71,7 +71,7 @@ class SessionImpl final : public Session {
   }
 
   void feed(std::span<const float> samples) override {
-    if (finished_) throw Error(Status::bad_state, "feed() after finish(): call reset() to start a new stream");
+    if (finished_ || ended_) throw Error(Status::bad_state, "feed() after finish(): call reset() to start a new stream");
     samples_fed_ += static_cast<std::int64_t>(samples.size());
     stats_.audio_s = static_cast<double>(samples_fed_) / cfg_.encoder.audio.sampling_rate;
     push(samples);
@@ -112,29 +112,18 @@ class SessionImpl final : public Session {
   }
 
   void flush() override {
-    if (finished_) throw Error(Status::bad_state, "flush() after finish()");
+    if (finished_ || ended_) throw Error(Status::bad_state, "flush() after finish()");
     push_silence(end_padding());
   }
 
   Transcript finish() override {
     if (finished_) throw Error(Status::bad_state, "finish() called twice");
-    if (deferred_) {  // the end of the stream decodes alone, as an unbatched session does
+    if (!ended_) end_stream();
+    if (deferred_) {  // what decode_batch has not decoded, decoded alone
       deferred_ = false;
       std::lock_guard<std::mutex> lock(m_.pool_mutex);
       run_decoder();
     }
-    if (resampler_) {  // the resampler's delayed tail belongs to the audio
-      resampler_->flush(resampled_);
-      feed(resampled_);
-      resampled_.clear();
-    }
-    push_silence(end_padding());
-    {
-      const auto t = Clock::now();
-      mel_.finish(mel_frames_);
-      stats_.mel_ms += ms_since(t);
-    }
-    push({});
     finished_ = true;
     const std::string tail = text_.finish();
     if (!tail.empty() && o_.on_text) o_.on_text(tail);
@@ -159,7 +148,7 @@ class SessionImpl final : public Session {
     arrivals_.clear();
     latency_ms_.clear();
     step_ms_.clear();
-    stopped_ = finished_ = false;
+    stopped_ = finished_ = ended_ = false;
     deferred_ = batched_;
     followers_.clear();
     if (o_.dump) *o_.dump = {};
@@ -192,6 +181,24 @@ class SessionImpl final : public Session {
   }
 
   std::int64_t samples_fed() const override { return samples_fed_; }
+
+  // The end of the stream's audio (the padding finish() appends), through mel and encoder;
+  // in batched mode its positions are left for decode_batch. finish() completes.
+  void end_stream() {
+    if (resampler_) {  // the resampler's delayed tail belongs to the audio
+      resampler_->flush(resampled_);
+      feed(resampled_);
+      resampled_.clear();
+    }
+    push_silence(end_padding());
+    {
+      const auto t = Clock::now();
+      mel_.finish(mel_frames_);
+      stats_.mel_ms += ms_since(t);
+    }
+    push({});
+    ended_ = true;
+  }
 
   // Batched decoding (decode_batch): positions are decoded by the caller's passes.
   void set_batched(bool on) { batched_ = deferred_ = on; }
@@ -482,6 +489,7 @@ class SessionImpl final : public Session {
   std::int64_t pass_p0_ = 0;       // the first position of the current pass
   bool batched_ = false;           // set_batched: decode_batch decodes past the prompt
   bool deferred_ = false;          // batched_ until finish()
+  bool ended_ = false;             // end_stream() ran: no more audio
   std::unordered_map<int, Follower> followers_;  // verification guesses (see guess_after)
   struct Pending {
     std::vector<float> embedding;  // a[p]
@@ -516,6 +524,12 @@ void set_batched_decoding(Session& session, bool on) {
   auto* s = dynamic_cast<SessionImpl*>(&session);
   if (s == nullptr) throw Error(Status::internal, "set_batched_decoding: not a model session");
   s->set_batched(on);
+}
+
+void end_stream_audio(Session& session) {
+  auto* s = dynamic_cast<SessionImpl*>(&session);
+  if (s == nullptr) throw Error(Status::internal, "end_stream_audio: not a model session");
+  s->end_stream();
 }
 
 std::int64_t max_batch_rows(const Model::Impl& m) {

@@ -1,5 +1,6 @@
 #include "server/scheduler.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -253,12 +254,12 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
         s.session_ = model_->new_session(opts);
         if (options_.batch) set_batched_decoding(*s.session_, true);
       }
-      if (t.have_audio) {
-        s.session_->feed(t.work.audio);  // batched: mel, encoder and prompt only
-        if (options_.batch) {
-          decode.push_back(s.session_.get());
-          decoding.push_back(&t);
-        }
+      if (t.have_audio) s.session_->feed(t.work.audio);  // batched: mel, encoder and prompt only
+      // The end padding's positions (delay + 11 of them) decode in the shared passes too.
+      if (t.finish && options_.batch) end_stream_audio(*s.session_);
+      if ((t.have_audio || t.finish) && options_.batch) {
+        decode.push_back(s.session_.get());
+        decoding.push_back(&t);
       }
     } catch (const std::exception& e) {
       fail(t, e.what());
@@ -266,8 +267,9 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
   }
   if (!decode.empty()) {
     try {
-      const std::int64_t rows = options_.max_batch_rows > 0 ? options_.max_batch_rows
-                                                            : max_batch_rows(model_->impl());
+      // Never above the model's cap: beyond it rows would not compute as they do alone.
+      const std::int64_t cap = max_batch_rows(model_->impl());
+      const std::int64_t rows = options_.max_batch_rows > 0 ? std::min<std::int64_t>(options_.max_batch_rows, cap) : cap;
       decode_batch(model_->impl(), decode, rows);
     } catch (const std::exception& e) {
       // The pass was shared: every stream in it is in an unknown state.

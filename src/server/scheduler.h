@@ -102,7 +102,7 @@ struct SchedulerOptions {
   int max_streams = 8;
   std::size_t quantum_samples = 4 * 1280;  // audio per stream per turn: 4 decoder positions
   bool batch = true;                       // cross-session batched decoding
-  int max_batch_rows = 0;                  // rows per batched pass; 0 = max_batch_rows(model)
+  int max_batch_rows = 0;                  // rows per batched pass (at most, and 0 =, max_batch_rows(model))
 };
 
 struct SchedulerStats {
@@ -157,7 +157,6 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::size_t rr_ = 0;
   bool stop_ = false;
   std::int64_t turn_steps_ = 0;  // compute thread only: tokens generated in the current round
-  std::int64_t batch_rows_ = 16;  // rows per batched decoder pass
   std::thread thread_;
   // Stats (guarded by mu_).
   std::int64_t steps_total_ = 0;
