@@ -48,7 +48,9 @@ struct SessionOptions {
   // writes [STREAMING_PAD]; the output is exactly greedy decoding's. 0 = the default
   // (kDefaultVerifyTokens), 1 = one position per pass, at most kMaxVerifyTokens.
   int verify_tokens = 0;
-  static constexpr int kDefaultVerifyTokens = 8;
+  // 4: on the real model's token streams a pass accepts 2.0 positions at k = 4 and 2.35 at 8,
+  // and the cheapest time per position at 8da4w was k = 4 (docs/PERFORMANCE.md).
+  static constexpr int kDefaultVerifyTokens = 4;
   static constexpr int kMaxVerifyTokens = 16;
   // Start from the model's cached state after the constant prefix (the 32 silent tokens and the
   // prompt positions they feed, computed once per model and delay) instead of computing it:

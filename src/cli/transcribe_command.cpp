@@ -88,7 +88,7 @@ Runner add_transcribe_command(CLI::App& app) {
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "Stop after this many generated tokens");
   cmd->add_option("--verify-tokens", o->verify_tokens,
                   "Positions checked per decoder pass (verification decoding; same output as greedy): "
-                  "0 = default (8), 1 = off")
+                  "0 = default (4), 1 = off")
       ->check(CLI::Range(0, 16));
   cmd->add_flag("--stats", o->stats, "Print timing and memory statistics to stderr");
   cmd->add_option("--dump", o->dump_dir,
