@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
+#include "voxtral_rt/session.h"
 
 namespace vrt {
 namespace {
@@ -79,7 +80,7 @@ TEST(BenchCommand, JsonReportHasEveryFieldAndSaneValues) {
     EXPECT_GT(r["decode_steps"].get<std::int64_t>(), 0);
     EXPECT_LE(r["decode_passes"].get<std::int64_t>(), r["decode_steps"].get<std::int64_t>());
   }
-  EXPECT_EQ(j["offline"][0]["verify_tokens"], 8);
+  EXPECT_EQ(j["offline"][0]["verify_tokens"], SessionOptions::kDefaultVerifyTokens);  // the default
   EXPECT_EQ(j["offline"][1]["verify_tokens"], 1);
   EXPECT_EQ(j["offline"][1]["decode_passes"], j["offline"][1]["decode_steps"]);
   EXPECT_TRUE(positive(j["peak_rss_mb"]));
