@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "voxtral_rt/model.h"
+
 namespace vrt::test {
 
 // Path of a file under ../shared/data (VRT_SHARED_DATA; the build's default is compiled in). Fails the test if the file is absent:
@@ -32,6 +34,13 @@ class TempDir {
 int run_command(const std::string& command, std::string* output = nullptr);
 
 std::string read_text(const std::string& path);
+
+// The token ids of a transcript, in order.
+inline std::vector<int> token_ids(const Transcript& t) {
+  std::vector<int> v;
+  for (const auto& k : t.tokens) v.push_back(k.id);
+  return v;
+}
 void write_text(const std::string& path, const std::string& text);
 
 }  // namespace vrt::test

@@ -70,40 +70,6 @@ bool use_isa(benchmark::State& state, std::int64_t isa_arg) {
   return true;
 }
 
-// Sum of n 64-bit words: the simplest streaming read (AVX-512 when the CPU has it, 4 vector
-// accumulators, so the loop is limited by memory, not by the adds).
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) std::uint64_t sum_words_avx512(const std::uint64_t* p,
-                                                                  std::int64_t n) {
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm512_add_epi64(s0, _mm512_loadu_si512(p + i));
-    s1 = _mm512_add_epi64(s1, _mm512_loadu_si512(p + i + 8));
-    s2 = _mm512_add_epi64(s2, _mm512_loadu_si512(p + i + 16));
-    s3 = _mm512_add_epi64(s3, _mm512_loadu_si512(p + i + 24));
-  }
-  alignas(64) std::uint64_t lanes[8];
-  _mm512_store_si512(lanes, _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
-  std::uint64_t total = 0;
-  for (std::uint64_t v : lanes) total += v;
-  for (; i < n; ++i) total += p[i];
-  return total;
-}
-#endif
-
-std::uint64_t sum_words(const std::uint64_t* p, std::int64_t n) {
-#if defined(__x86_64__)
-  if (vrt::kernels::cpu_features().avx512f) return sum_words_avx512(p, n);
-#endif
-  std::uint64_t s[8] = {};
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int l = 0; l < 8; ++l) s[l] += p[i + l];
-  }
-  for (; i < n; ++i) s[0] += p[i];
-  return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
-}
 
 void BM_StreamRead(benchmark::State& state) {
   const auto threads = static_cast<int>(state.range(0));
@@ -116,7 +82,7 @@ void BM_StreamRead(benchmark::State& state) {
     const std::int64_t chunk = words / threads;
     pool->parallel_for(threads, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t t = b; t < e; ++t) {
-        partial[static_cast<std::size_t>(t) * 8] = sum_words(data + t * chunk, chunk);
+        partial[static_cast<std::size_t>(t) * 8] = vrt::kernels::stream_read_sum(data + t * chunk, chunk);
       }
     });
     benchmark::DoNotOptimize(partial.data());

@@ -24,10 +24,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -93,52 +89,6 @@ double current_rss_mb() {
 // ---------------------------------------------------------------------------------------------
 // Read bandwidth: sum of 64-bit words, the simplest streaming read (as bench/kernels).
 
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) std::uint64_t sum_words_avx512(const std::uint64_t* p, std::int64_t n) {
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm512_add_epi64(s0, _mm512_loadu_si512(p + i));
-    s1 = _mm512_add_epi64(s1, _mm512_loadu_si512(p + i + 8));
-    s2 = _mm512_add_epi64(s2, _mm512_loadu_si512(p + i + 16));
-    s3 = _mm512_add_epi64(s3, _mm512_loadu_si512(p + i + 24));
-  }
-  alignas(64) std::uint64_t lanes[8];
-  _mm512_store_si512(lanes, _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3)));
-  std::uint64_t total = 0;
-  for (std::uint64_t v : lanes) total += v;
-  for (; i < n; ++i) total += p[i];
-  return total;
-}
-__attribute__((target("avx2"))) std::uint64_t sum_words_avx2(const std::uint64_t* p, std::int64_t n) {
-  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-  std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_add_epi64(s0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    s1 = _mm256_add_epi64(s1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 4)));
-    s2 = _mm256_add_epi64(s2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
-    s3 = _mm256_add_epi64(s3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 12)));
-  }
-  alignas(32) std::uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3)));
-  std::uint64_t total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  for (; i < n; ++i) total += p[i];
-  return total;
-}
-#endif
-
-std::uint64_t sum_words(const std::uint64_t* p, std::int64_t n) {
-#if defined(__x86_64__)
-  if (kernels::cpu_features().avx512f) return sum_words_avx512(p, n);
-  if (kernels::cpu_features().avx2) return sum_words_avx2(p, n);
-#endif
-  std::uint64_t s[8] = {};
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) s[l] += p[i + l];
-  for (; i < n; ++i) s[0] += p[i];
-  return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
-}
 
 // GB/s (1e9 bytes) per repeat of a streaming read of `bytes` with `threads` threads.
 std::vector<double> measure_bandwidth_here(std::size_t bytes, int threads, int repeats) {
@@ -154,7 +104,7 @@ std::vector<double> measure_bandwidth_here(std::size_t bytes, int threads, int r
     const std::int64_t chunk = words / threads;
     pool.parallel_for(threads, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i)
-        partial[static_cast<std::size_t>(i) * 8] = sum_words(data + i * chunk, chunk);
+        partial[static_cast<std::size_t>(i) * 8] = kernels::stream_read_sum(data + i * chunk, chunk);
     });
     const double s = ms_since(t) / 1000.0;
     volatile std::uint64_t sink = partial[0];

@@ -66,6 +66,9 @@ void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, fl
 void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
 
+// Sum of p[0, n): a plain streaming read, the reference for measured read bandwidth.
+std::uint64_t stream_read_sum(const std::uint64_t* p, std::int64_t n);
+
 // The ISA whose kernels are in use ("ref", "avx2", "avx512"), for logs.
 const char* selected_isa();
 

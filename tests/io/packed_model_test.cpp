@@ -91,12 +91,6 @@ test::TempDir* PackedModelTest::dir_ = nullptr;
 std::vector<float>* PackedModelTest::audio_ = nullptr;
 std::string* PackedModelTest::good_ = nullptr;
 
-std::vector<int> ids(const Transcript& t) {
-  std::vector<int> v;
-  for (const auto& k : t.tokens) v.push_back(k.id);
-  return v;
-}
-
 TEST_F(PackedModelTest, EverySchemeLoadsToTheSameTranscript) {
   struct Case {
     WeightScheme linear, embedding;
@@ -129,7 +123,7 @@ TEST_F(PackedModelTest, EverySchemeLoadsToTheSameTranscript) {
     o1.dump = &d1;
     o2.dump = &d2;
     const Transcript a = direct->transcribe(*audio_, o1), b = packed->transcribe(*audio_, o2);
-    EXPECT_EQ(ids(a), ids(b)) << lo.quant.describe();
+    EXPECT_EQ(test::token_ids(a), test::token_ids(b)) << lo.quant.describe();
     EXPECT_EQ(d1.logits, d2.logits) << lo.quant.describe();
     EXPECT_NO_THROW(PackedModelFile::open(path)->verify_data());
   }

@@ -45,12 +45,6 @@ Outcome transcribe(const std::string& dir, const QuantOptions& q, const std::vec
   return r;
 }
 
-std::vector<int> ids(const Transcript& t) {
-  std::vector<int> v;
-  for (const auto& k : t.tokens) v.push_back(k.id);
-  return v;
-}
-
 class SchemesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -87,7 +81,7 @@ TEST_F(SchemesTest, FloatSchemesGiveTheNativeTokens) {
     q.linear = s;
     q.embedding = s;
     const Outcome r = transcribe(dir_->file("model"), q, *audio_);
-    EXPECT_EQ(ids(r.t), ids(native_->t)) << weight_scheme_name(s);
+    EXPECT_EQ(test::token_ids(r.t), test::token_ids(native_->t)) << weight_scheme_name(s);
     EXPECT_EQ(r.dump.logits, native_->dump.logits) << weight_scheme_name(s);  // same values, same kernels
   }
 }
@@ -106,7 +100,7 @@ TEST_F(SchemesTest, QuantizedLogitsStayWithinTheirBounds) {
       {WeightScheme::w4, WeightScheme::w4, 32, 0.85, 0.45},     {WeightScheme::a8w4, WeightScheme::w8, 32, 0.85, 0.45},
       {WeightScheme::a8w4, WeightScheme::w4, 64, 0.85, 0.45},
   };
-  const auto forced = ids(native_->t);
+  const auto forced = test::token_ids(native_->t);
   const std::size_t vocab = native_->dump.logits.size() / forced.size();
   for (const auto& c : cases) {
     QuantOptions q;

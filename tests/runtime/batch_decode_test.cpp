@@ -20,12 +20,6 @@ const char* const kClips[] = {"jfk.wav", "librispeech_dev-clean_1272-128104-0000
                               "librispeech_dev-clean_8297-275156-0002.wav", "jfk.wav"};
 const int kDelays[] = {480, 240, 800, 480, 240, 1200};
 
-std::vector<int> ids(const Transcript& t) {
-  std::vector<int> v;
-  for (const auto& k : t.tokens) v.push_back(k.id);
-  return v;
-}
-
 class BatchDecode : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -125,8 +119,8 @@ TEST_F(BatchDecode, ConcurrentStreamsGiveTheOfflineTokensAndLogits) {
         o.dump = &ref_dump;
         const Transcript ref = model->transcribe(audio_[i], o);
         ASSERT_GT(ref.tokens.size(), 10u);
-        EXPECT_EQ(ids(runs[i].done[0]), ids(ref));
-        EXPECT_EQ(runs[i].tokens, ids(ref));
+        EXPECT_EQ(test::token_ids(runs[i].done[0]), test::token_ids(ref));
+        EXPECT_EQ(runs[i].tokens, test::token_ids(ref));
         EXPECT_EQ(runs[i].done[0].text, ref.text);
         EXPECT_TRUE(runs[i].dumps[0].logits == ref_dump.logits);  // bitwise
       }
@@ -146,7 +140,7 @@ TEST_F(BatchDecode, AnyChunkingSameAsUnbatched) {
       const auto runs = run_streams(*model, /*batched=*/true, /*stop_on_eos=*/true, rows, 7);
       for (std::size_t i = 0; i < audio_.size(); ++i) {
         SCOPED_TRACE(std::string(weight_scheme_name(scheme)) + " " + kClips[i] + " rows " + std::to_string(rows));
-        EXPECT_EQ(ids(runs[i].done[0]), ids(alone[i].done[0]));
+        EXPECT_EQ(test::token_ids(runs[i].done[0]), test::token_ids(alone[i].done[0]));
         EXPECT_EQ(runs[i].tokens, alone[i].tokens);
         EXPECT_TRUE(runs[i].dumps[0].logits == alone[i].dumps[0].logits);  // bitwise
       }
@@ -163,7 +157,7 @@ TEST_F(BatchDecode, LiveTokenStreamsAreTheSameWithAndWithoutBatching) {
     for (std::size_t i = 0; i < audio_.size(); ++i) {
       SCOPED_TRACE(kClips[i]);
       EXPECT_EQ(batched[i].tokens, alone[i].tokens);
-      EXPECT_EQ(ids(batched[i].done[0]), ids(alone[i].done[0]));
+      EXPECT_EQ(test::token_ids(batched[i].done[0]), test::token_ids(alone[i].done[0]));
       EXPECT_EQ(batched[i].done[0].stats.decode_steps, alone[i].done[0].stats.decode_steps);
     }
   }

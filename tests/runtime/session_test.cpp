@@ -14,12 +14,6 @@
 namespace vrt {
 namespace {
 
-std::vector<int> ids(const Transcript& t) {
-  std::vector<int> v;
-  for (const auto& k : t.tokens) v.push_back(k.id);
-  return v;
-}
-
 // Feeds `audio` in random chunks of 1 sample .. 5 s (many small ones too).
 Transcript stream(Session& s, const std::vector<float>& audio, std::uint32_t seed) {
   std::mt19937 rng(seed);
@@ -69,12 +63,12 @@ TEST_P(SessionTest, AnyChunkingGivesTheOfflineTokens) {
     SCOPED_TRACE(name);
     const auto audio = clip(name);
     TranscribeOptions to;
-    const auto offline = ids(model_->transcribe(audio, to));
+    const auto offline = test::token_ids(model_->transcribe(audio, to));
     for (std::uint32_t seed : {1u, 2u}) {
       SessionOptions so;
       so.stop_on_eos = true;  // as offline
       auto s = model_->new_session(so);
-      EXPECT_EQ(ids(stream(*s, audio, seed)), offline) << "seed " << seed;
+      EXPECT_EQ(test::token_ids(stream(*s, audio, seed)), offline) << "seed " << seed;
     }
   }
 }
@@ -94,7 +88,7 @@ TEST_P(SessionTest, FlushMakesTextComeOutAndTheStreamContinues) {
   EXPECT_GT(after, before);
   EXPECT_EQ(after, (a.size() + 1279) / 1280 + 10);
   s->feed(b);
-  const auto streamed = ids(s->finish());
+  const auto streamed = test::token_ids(s->finish());
   // Equivalent offline input: a, the flush's silence (to a whole token + 17 tokens), b.
   std::vector<float> joined(a);
   joined.resize(joined.size() + (1280 - a.size() % 1280) % 1280 + 17 * 1280, 0.0f);
@@ -102,7 +96,7 @@ TEST_P(SessionTest, FlushMakesTextComeOutAndTheStreamContinues) {
   TranscribeOptions to;
   auto offline = model_->transcribe(joined, to);
   // Offline stops at EOS; the live session does not, so compare up to the offline length.
-  const auto off = ids(offline);
+  const auto off = test::token_ids(offline);
   ASSERT_GE(streamed.size(), off.size());
   EXPECT_TRUE(std::equal(off.begin(), off.end(), streamed.begin()));
 }
@@ -111,13 +105,13 @@ TEST_P(SessionTest, ResetStartsOver) {
   const auto a = clip("librispeech_dev-clean_8297-275156-0000.wav");
   auto s = model_->new_session({});
   s->feed(a);
-  const auto first = ids(s->finish());
+  const auto first = test::token_ids(s->finish());
   EXPECT_THROW(s->feed(a), Error);
   s->reset();
   s->feed(std::vector<float>(5000, 0.1f));  // a different stream, abandoned
   s->reset();
   s->feed(a);
-  EXPECT_EQ(ids(s->finish()), first);
+  EXPECT_EQ(test::token_ids(s->finish()), first);
 }
 
 TEST_P(SessionTest, TextDeltasConcatenateToTheText) {
@@ -131,7 +125,7 @@ TEST_P(SessionTest, TextDeltasConcatenateToTheText) {
   stream(*s, a, 7);
   const auto t = s->snapshot();
   EXPECT_EQ(text, t.text);
-  EXPECT_EQ(seen, ids(t));
+  EXPECT_EQ(seen, test::token_ids(t));
 }
 
 TEST_P(SessionTest, InterleavedSessionsOnOneModel) {
@@ -139,10 +133,10 @@ TEST_P(SessionTest, InterleavedSessionsOnOneModel) {
   const auto b = clip("librispeech_dev-clean_8297-275156-0002.wav");
   auto alone_a = model_->new_session({});
   alone_a->feed(a);
-  const auto ra = ids(alone_a->finish());
+  const auto ra = test::token_ids(alone_a->finish());
   auto alone_b = model_->new_session({});
   alone_b->feed(b);
-  const auto rb = ids(alone_b->finish());
+  const auto rb = test::token_ids(alone_b->finish());
   auto sa = model_->new_session({});
   auto sb = model_->new_session({});
   const std::size_t step = 1000;
@@ -150,8 +144,8 @@ TEST_P(SessionTest, InterleavedSessionsOnOneModel) {
     if (i < a.size()) sa->feed({a.data() + i, std::min(step, a.size() - i)});
     if (i < b.size()) sb->feed({b.data() + i, std::min(step, b.size() - i)});
   }
-  EXPECT_EQ(ids(sa->finish()), ra);
-  EXPECT_EQ(ids(sb->finish()), rb);
+  EXPECT_EQ(test::token_ids(sa->finish()), ra);
+  EXPECT_EQ(test::token_ids(sb->finish()), rb);
 }
 
 TEST_P(SessionTest, SessionKeepsTheModelAlive) {

@@ -20,12 +20,6 @@ const char* const kClips[] = {"jfk.wav", "librispeech_dev-clean_1272-128104-0000
                               "librispeech_dev-clean_1272-141231-0002.wav", "librispeech_dev-clean_8297-275156-0000.wav",
                               "librispeech_dev-clean_8297-275156-0001.wav"};
 
-std::vector<int> ids(const Transcript& t) {
-  std::vector<int> v;
-  for (const auto& k : t.tokens) v.push_back(k.id);
-  return v;
-}
-
 class VerifyDecoding : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -56,7 +50,7 @@ TEST_F(VerifyDecoding, EqualsGreedyOnEveryClipSchemeAndK) {
       g.dump = &greedy_dump;
       const Transcript greedy = model->transcribe(audio, g);
       EXPECT_EQ(greedy.stats.decode_passes, greedy.stats.decode_steps);
-      const auto greedy_ids = ids(greedy);
+      const auto greedy_ids = test::token_ids(greedy);
       const std::set<int> distinct(greedy_ids.begin(), greedy_ids.end());
       ASSERT_GE(distinct.size(), 5u) << clip;  // guesses must fail sometimes
       for (const int k : {2, 3, 8, 16}) {
@@ -66,7 +60,7 @@ TEST_F(VerifyDecoding, EqualsGreedyOnEveryClipSchemeAndK) {
         o.verify_tokens = k;
         o.dump = &dump;
         const Transcript t = model->transcribe(audio, o);
-        EXPECT_EQ(ids(t), ids(greedy));
+        EXPECT_EQ(test::token_ids(t), test::token_ids(greedy));
         EXPECT_EQ(dump.logits, greedy_dump.logits);
         EXPECT_EQ(t.text, greedy.text);
         EXPECT_EQ(t.stats.decode_steps, greedy.stats.decode_steps);
@@ -103,7 +97,7 @@ TEST_F(VerifyDecoding, EqualsGreedyOnEveryPublishedClip) {
       const auto audio = load_audio_16k_mono(test::shared_data(std::string("audio/") + clip)).samples;
       TranscribeOptions g;
       g.verify_tokens = 1;
-      EXPECT_EQ(ids(model->transcribe(audio, {})), ids(model->transcribe(audio, g)))
+      EXPECT_EQ(test::token_ids(model->transcribe(audio, {})), test::token_ids(model->transcribe(audio, g)))
           << weight_scheme_name(scheme) << " " << clip;
     }
   }
@@ -114,7 +108,7 @@ TEST_F(VerifyDecoding, LiveStreamCatchingUpEqualsGreedy) {
   const auto audio = load_audio_16k_mono(test::shared_data("audio/jfk.wav")).samples;
   TranscribeOptions g;
   g.verify_tokens = 1;
-  const auto greedy = ids(model->transcribe(audio, g));
+  const auto greedy = test::token_ids(model->transcribe(audio, g));
   // Chunks of 5 s leave many positions waiting per feed; 700 samples leave at most one.
   for (const std::size_t chunk : {std::size_t{80000}, std::size_t{700}}) {
     SessionOptions so;
@@ -123,7 +117,7 @@ TEST_F(VerifyDecoding, LiveStreamCatchingUpEqualsGreedy) {
     auto s = model->new_session(so);
     for (std::size_t i = 0; i < audio.size(); i += chunk)
       s->feed(std::span<const float>(audio).subspan(i, std::min(chunk, audio.size() - i)));
-    EXPECT_EQ(ids(s->finish()), greedy) << chunk;
+    EXPECT_EQ(test::token_ids(s->finish()), greedy) << chunk;
   }
 }
 
@@ -165,7 +159,7 @@ TEST_F(VerifyDecoding, PrefixCacheGivesTheComputedResults) {
         TranscribeOptions on = off;
         on.prefix_cache = true;
         const Transcript a = model->transcribe(audio, off), b = model->transcribe(audio, on);
-        EXPECT_EQ(ids(a), ids(b));
+        EXPECT_EQ(test::token_ids(a), test::token_ids(b));
         EXPECT_EQ(a.text, b.text);
         EXPECT_EQ(a.stats.prefill_positions, b.stats.prefill_positions);
       }
@@ -174,7 +168,7 @@ TEST_F(VerifyDecoding, PrefixCacheGivesTheComputedResults) {
     const auto audio = load_audio_16k_mono(test::shared_data("audio/jfk.wav")).samples;
     TranscribeOptions off;
     off.prefix_cache = false;
-    const auto want = ids(model->transcribe(audio, off));
+    const auto want = test::token_ids(model->transcribe(audio, off));
     SessionOptions so;
     so.stop_on_eos = true;
     auto s1 = model->new_session(so), s2 = model->new_session(so);
@@ -184,8 +178,8 @@ TEST_F(VerifyDecoding, PrefixCacheGivesTheComputedResults) {
         s1->feed(piece);
         s2->feed(piece);
       }
-      EXPECT_EQ(ids(s1->finish()), want);
-      EXPECT_EQ(ids(s2->finish()), want);
+      EXPECT_EQ(test::token_ids(s1->finish()), want);
+      EXPECT_EQ(test::token_ids(s2->finish()), want);
       s1->reset();
       s2->reset();
     }
@@ -230,7 +224,7 @@ TEST_F(VerifyDecoding, PackedSchemesMakeAnyChunkingBitwiseOffline) {
     StageDump offline_dump;
     TranscribeOptions o;
     o.dump = &offline_dump;
-    const auto want = ids(model->transcribe(audio, o));
+    const auto want = test::token_ids(model->transcribe(audio, o));
     for (int trial = 0; trial < 2; ++trial) {
       StageDump dump;
       SessionOptions so;
@@ -243,7 +237,7 @@ TEST_F(VerifyDecoding, PackedSchemesMakeAnyChunkingBitwiseOffline) {
         s->feed(std::span<const float>(audio).subspan(i, n));
         i += n;
       }
-      EXPECT_EQ(ids(s->finish()), want) << clip;
+      EXPECT_EQ(test::token_ids(s->finish()), want) << clip;
       EXPECT_EQ(dump.encoder, offline_dump.encoder) << clip;
       EXPECT_EQ(dump.logits, offline_dump.logits) << clip;
     }
