@@ -1,5 +1,5 @@
 // Packed-weight linear (quant.h) throughput through kernels::linear (so the int8 rows include
-// quantize_acts), one entry per ISA (isa: 1 = avx2, 2 = avx512, 3 = avx2vnni, 4 = avx512vnni;
+// quantize_acts), one entry per ISA (isa: 1 = avx2, 2 = avx512, 3 = avx2vnni, 4 = avx512vnni, 5 = avx512amx;
 // unsupported ones are skipped). fmt: 8 = q8 (per channel), 4 = q4 (group 32); act: 1 = int8
 // dynamic activations (8da*), 0 = fp32 activations (weight-only).
 //
@@ -8,7 +8,7 @@
 //   a 1.5 GiB pool, so they come from DRAM as in a real decoder step. GBps = packed bytes
 //   (data + scales) per second; compare with BM_Gemv (bf16) and BM_StreamRead in the same run.
 // * BM_QSmallM: m = 2 / 4 / 8 (verification, streaming encoder chunks), same pool, GBps.
-// * BM_QGemm: m = 39 (prefill) / 64 / 256 / 1500 (encoder batches), encoder shapes 5120 x 1280
+// * BM_QGemm: m = 16 / 39 (prefill) / 64 / 256 / 1500 (encoder batches), encoder shapes 5120 x 1280
 //   and 1280 x 5120, one hot copy. GOPs = 2 m rows cols per second (int8 or fp32 multiply-adds).
 //   Also m = 1 / 4 / 8 on a hot 2048 x 3072 copy: the compute ceiling of the small-m tiles.
 // Run with --benchmark_repetitions=5 --benchmark_report_aggregates_only=true on a shared machine.
@@ -140,7 +140,7 @@ void BM_QGemv(benchmark::State& state) { run_linear(state, false); }
 void BM_QSmallM(benchmark::State& state) { run_linear(state, false); }
 void BM_QGemm(benchmark::State& state) { run_linear(state, true); }
 
-constexpr std::int64_t kVnni512 = 4, kAvx512 = 2, kVnni2 = 3, kAvx2 = 1;
+constexpr std::int64_t kAmx = 5, kVnni512 = 4, kAvx512 = 2, kVnni2 = 3, kAvx2 = 1;
 
 void gemv_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "cols", "fmt", "act", "m", "threads", "isa"});
@@ -177,21 +177,25 @@ BENCHMARK(BM_QSmallM)->Apply(small_m_args)->Unit(benchmark::kMillisecond)->UseRe
 
 void gemm_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rows", "cols", "fmt", "act", "m", "threads", "isa"});
-  for (std::int64_t m : {39, 64, 256, 1500})
+  for (std::int64_t m : {16, 39, 64, 256, 1500})
     for (std::int64_t fmt : {4, 8}) {
+      b->Args({5120, 1280, fmt, 1, m, 1, kAmx});
       b->Args({5120, 1280, fmt, 1, m, 1, kVnni512});
       b->Args({5120, 1280, fmt, 0, m, 1, kAvx512});
     }
   for (std::int64_t fmt : {4, 8}) {
+    b->Args({1280, 5120, fmt, 1, 256, 1, kAmx});
     b->Args({1280, 5120, fmt, 1, 256, 1, kVnni512});
     b->Args({1280, 5120, fmt, 0, 256, 1, kAvx512});
     b->Args({5120, 1280, fmt, 1, 256, 2, kVnni512});
+    b->Args({5120, 1280, fmt, 1, 256, 2, kAmx});
   }
   for (std::int64_t isa : {kAvx512, kVnni2, kAvx2}) b->Args({5120, 1280, 4, 1, 256, 1, isa});
   b->Args({5120, 1280, 4, 0, 256, 1, kAvx2});
   // Small m from cache (2048 x 3072, hot): the kernels' compute ceiling for the decode shapes.
-  for (std::int64_t m : {1, 4, 8})
+  for (std::int64_t m : {1, 4, 8, 12, 16})
     for (std::int64_t fmt : {4, 8}) {
+      if (m >= 4) b->Args({2048, 3072, fmt, 1, m, 1, kAmx});
       b->Args({2048, 3072, fmt, 1, m, 1, kVnni512});
       b->Args({2048, 3072, fmt, 0, m, 1, kAvx512});
     }

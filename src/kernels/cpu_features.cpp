@@ -1,6 +1,6 @@
 // CPUID + XGETBV probing (see cpu_features.h). Leaf 1: SSE4.2, FMA, F16C, AVX, OSXSAVE;
-// leaf 7 subleaf 0: AVX2, AVX-512 F/DQ/BW/VL/VNNI/FP16; leaf 7 subleaf 1: AVX-VNNI, AVX512_BF16.
-// XCR0 bits: 1-2 = SSE/YMM state, 5-7 = opmask/ZMM_Hi256/Hi16_ZMM state.
+// leaf 7 subleaf 0: AVX2, AVX-512 F/DQ/BW/VL/VNNI/FP16, AMX-TILE/INT8; leaf 7 subleaf 1: AVX-VNNI, AVX512_BF16.
+// XCR0 bits: 1-2 = SSE/YMM state, 5-7 = opmask/ZMM_Hi256/Hi16_ZMM state, 17-18 = AMX tiles.
 #include "kernels/cpu_features.h"
 
 #include <cstdint>
@@ -8,6 +8,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define VRT_X86 1
+#endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 namespace vrt::kernels {
@@ -23,6 +27,18 @@ std::uint64_t read_xcr0() {
 }
 
 bool bit(unsigned v, int b) { return ((v >> b) & 1u) != 0; }
+
+// Linux keeps the 8 KiB AMX tile data state off until a process asks for it; without the
+// permission the first tile instruction faults. Other OSes: not used.
+bool request_amx_permission() {
+#if defined(__linux__) && defined(__x86_64__)
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
 
 CpuFeatures detect() {
   CpuFeatures f;
@@ -50,6 +66,9 @@ CpuFeatures detect() {
     f.avx512vl = f.avx512f && bit(b, 31);
     f.avx512vnni = f.avx512f && bit(c, 11);
     f.avx512fp16 = f.avx512f && bit(d, 23);
+    // EDX 24 AMX-TILE, 25 AMX-INT8; XCR0 17-18 XTILECFG / XTILEDATA.
+    const bool os_tiles = (xcr0 & 0x60000) == 0x60000;
+    f.amx_int8 = f.avx512f && bit(d, 24) && bit(d, 25) && os_tiles && request_amx_permission();
     const unsigned max_sub = a;
     if (max_sub >= 1) {
       __cpuid_count(7, 1, a, b, c, d);
@@ -85,6 +104,7 @@ std::string CpuFeatures::describe() const {
   add(avx512vnni, "avx512vnni");
   add(avx512bf16, "avx512bf16");
   add(avx512fp16, "avx512fp16");
+  add(amx_int8, "amx_int8");
   return s.empty() ? std::string("none") : s;
 }
 

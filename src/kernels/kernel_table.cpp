@@ -19,6 +19,7 @@ const char* isa_name(CpuIsa isa) {
     case CpuIsa::avx512: return "avx512";
     case CpuIsa::avx2vnni: return "avx2vnni";
     case CpuIsa::avx512vnni: return "avx512vnni";
+    case CpuIsa::avx512amx: return "avx512amx";
   }
   return "unknown";
 }
@@ -29,8 +30,9 @@ CpuIsa parse_isa(std::string_view name) {
   if (name == "avx512") return CpuIsa::avx512;
   if (name == "avx2vnni") return CpuIsa::avx2vnni;
   if (name == "avx512vnni") return CpuIsa::avx512vnni;
+  if (name == "avx512amx") return CpuIsa::avx512amx;
   throw Error(Status::invalid_argument, "unknown ISA '" + std::string(name) +
-                                            "' (expected ref, avx2, avx2vnni, avx512 or avx512vnni)");
+                                            "' (expected ref, avx2, avx2vnni, avx512, avx512vnni or avx512amx)");
 }
 
 bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
@@ -41,12 +43,13 @@ bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
       return f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.fma && f.f16c;
     case CpuIsa::avx2vnni: return isa_supported(CpuIsa::avx2, f) && f.avx_vnni;
     case CpuIsa::avx512vnni: return isa_supported(CpuIsa::avx512, f) && f.avx512vnni;
+    case CpuIsa::avx512amx: return isa_supported(CpuIsa::avx512vnni, f) && f.amx_int8 && amx_kernels_built();
   }
   return false;
 }
 
 CpuIsa best_isa(const CpuFeatures& f) {
-  for (CpuIsa isa : {CpuIsa::avx512vnni, CpuIsa::avx512, CpuIsa::avx2vnni, CpuIsa::avx2}) {
+  for (CpuIsa isa : {CpuIsa::avx512amx, CpuIsa::avx512vnni, CpuIsa::avx512, CpuIsa::avx2vnni, CpuIsa::avx2}) {
     if (isa_supported(isa, f)) return isa;
   }
   return CpuIsa::ref;
@@ -61,6 +64,7 @@ const KernelTable& table_of(CpuIsa isa) {
     case CpuIsa::avx512: return avx512_kernel_table();
     case CpuIsa::avx2vnni: return avx2vnni_kernel_table();
     case CpuIsa::avx512vnni: return avx512vnni_kernel_table();
+    case CpuIsa::avx512amx: return avx512amx_kernel_table();
   }
   return ref_kernel_table();
 }

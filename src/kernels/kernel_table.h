@@ -2,7 +2,7 @@
 // (../shared/docs/style-anchors.md §7.3). Stages call kernels.h, which calls through the active
 // table; nothing outside src/kernels/<isa>/ is compiled with ISA flags.
 //
-// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni in the environment forces one (an ISA this CPU or OS cannot
+// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni|avx512amx in the environment forces one (an ISA this CPU or OS cannot
 // run is an error, never a silent fallback); otherwise the best supported one. The scalar
 // reference (kernels/ref) is always built: it is the oracle the tests compare against.
 //
@@ -23,12 +23,13 @@
 namespace vrt::kernels {
 
 // avx2vnni / avx512vnni: the avx2 / avx512 tables with the int8 packed-weight matmul on
-// vpdpbusd (AVX-VNNI / AVX512-VNNI); every other kernel is the base table's. (Values are stable:
+// vpdpbusd (AVX-VNNI / AVX512-VNNI); every other kernel is the base table's. avx512amx: the
+// avx512vnni table with that matmul on AMX int8 tiles from 9 x rows on. (Values are stable:
 // benchmarks pass them as numbers.)
-enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni };
+enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni, avx512amx };
 
 const char* isa_name(CpuIsa isa);
-CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni"; throws
+CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni" | "avx512amx"; throws
 bool isa_supported(CpuIsa isa, const CpuFeatures& features);
 CpuIsa best_isa(const CpuFeatures& features);
 
@@ -55,7 +56,9 @@ struct QMatmulArgs {
 };
 
 // One query row against one head's keys/values in a ring cache (see model/attention.h): keys of
-// positions first .. first + n - 1 live at slot (pos % capacity) * stride of k / v.
+// positions first .. first + n - 1 live at slot (pos % capacity) * stride of k / v. The rows of
+// one attend_rows call share k, v, head_dim, stride, capacity and scale; each has its own q,
+// key range, out and scores.
 struct AttendRowArgs {
   const float* q = nullptr;
   const float* k = nullptr;
@@ -90,9 +93,13 @@ struct KernelTable {
   // quant.h's quantize_activations (bitwise equal to the reference).
   void (*quantize_acts)(const float* x, std::int64_t m, std::int64_t ldx, std::int64_t cols,
                         std::int8_t* a, float* scale, std::int32_t* sums) = nullptr;
-  // out = softmax(scale * q.K^T) V for one query row (fp32; max subtracted).
-  void (*attend_row)(const AttendRowArgs& args) = nullptr;
+  // out = softmax(scale * q.K^T) V for each of `count` (1..kMaxAttendRows) query rows over one
+  // head (fp32; max subtracted). A row's result depends only on that row's arguments, never on
+  // the other rows of the call (so any grouping of rows gives the same bits).
+  void (*attend_rows)(const AttendRowArgs* rows, int count) = nullptr;
 };
+
+inline constexpr int kMaxAttendRows = 4;
 
 // Threads get W rows in multiples of this (a multiple of every ISA's row tile).
 inline constexpr std::int64_t kMatmulRowAlign = 16;
@@ -103,6 +110,8 @@ const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
 const KernelTable& avx2vnni_kernel_table();    // avx2/avx2_quant_vnni.cpp
 const KernelTable& avx512vnni_kernel_table();  // avx512/avx512_quant_vnni.cpp
+const KernelTable& avx512amx_kernel_table();   // avx512/avx512_quant_amx.cpp
+bool amx_kernels_built();  // false when the compiler had no AMX support (the table is then unusable)
 
 // The table for `requested` (throws vrt::Error if this CPU cannot run it), or the best one.
 const KernelTable& select_kernels(const CpuFeatures& features, std::optional<CpuIsa> requested);

@@ -19,38 +19,66 @@ void KvCache::reserve(std::int64_t pos) {
   v_.resize(static_cast<std::size_t>(want * row_));
 }
 
+// A task is up to kernels::kMaxAttendRows query rows that read the same keys: the query heads
+// of one KV head (GQA) at one position, or else one head at consecutive positions (their
+// windows overlap but for the first and last keys). The kernel reads each key once per task.
 void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cache, const AttentionShape& s,
             float* out, ThreadPool* pool) {
   const int hd = s.head_dim;
   const int group = s.n_heads / s.n_kv_heads;
   const std::int64_t q_row = std::int64_t{s.n_heads} * hd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const auto& attend_row = kernels::active_kernels().attend_row;
+  const auto& attend_rows = kernels::active_kernels().attend_rows;
+  constexpr int kRows = kernels::kMaxAttendRows;
+  // GQA: rows = heads of a KV head (in runs of kRows); otherwise rows = positions of one head.
+  const bool by_heads = group > 1;
+  const std::int64_t head_runs = by_heads ? std::int64_t{s.n_kv_heads} * ((group + kRows - 1) / kRows) : s.n_heads;
+  const std::int64_t pos_runs = by_heads ? m : (m + kRows - 1) / kRows;
   auto work = [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> scores;
+    kernels::AttendRowArgs rows[kRows];
     for (std::int64_t task = begin; task < end; ++task) {
-      const std::int64_t i = task / s.n_heads;
-      const int h = static_cast<int>(task % s.n_heads);
-      const std::int64_t p = p0 + i;
-      const std::int64_t lo = std::max<std::int64_t>(0, p - s.window + 1);
-      const std::int64_t kv_off = std::int64_t{h / group} * hd;
-      kernels::AttendRowArgs a;
-      a.q = q + i * q_row + std::int64_t{h} * hd;
-      a.k = cache.k(0) + kv_off;
-      a.v = cache.v(0) + kv_off;
-      a.head_dim = hd;
-      a.stride = cache.row_floats();
-      a.capacity = cache.capacity();
-      a.first = lo;
-      a.n = p - lo + 1;
-      a.scale = scale;
-      a.out = out + i * q_row + std::int64_t{h} * hd;
-      scores.resize(static_cast<std::size_t>(a.n));
-      a.scores = scores.data();
-      attend_row(a);
+      const std::int64_t pr = task / head_runs, hr = task % head_runs;
+      int count = 0;
+      std::int64_t i0 = pr, h0 = hr;
+      if (by_heads) {
+        const std::int64_t runs_per_kv = (group + kRows - 1) / kRows;
+        h0 = (hr / runs_per_kv) * group + (hr % runs_per_kv) * kRows;
+        count = static_cast<int>(std::min<std::int64_t>(kRows, (hr / runs_per_kv + 1) * group - h0));
+      } else {
+        i0 = pr * kRows;
+        count = static_cast<int>(std::min<std::int64_t>(kRows, m - i0));
+      }
+      std::int64_t total = 0;
+      for (int r = 0; r < count; ++r) {
+        const std::int64_t i = by_heads ? i0 : i0 + r;
+        const std::int64_t h = by_heads ? h0 + r : h0;
+        const std::int64_t p = p0 + i;
+        const std::int64_t lo = std::max<std::int64_t>(0, p - s.window + 1);
+        const std::int64_t kv_off = (h / group) * hd;
+        kernels::AttendRowArgs& a = rows[r];
+        a.q = q + i * q_row + h * hd;
+        a.k = cache.k(0) + kv_off;
+        a.v = cache.v(0) + kv_off;
+        a.head_dim = hd;
+        a.stride = cache.row_floats();
+        a.capacity = cache.capacity();
+        a.first = lo;
+        a.n = p - lo + 1;
+        a.scale = scale;
+        a.out = out + i * q_row + h * hd;
+        total += a.n;
+      }
+      scores.resize(static_cast<std::size_t>(total));
+      std::int64_t at = 0;
+      for (int r = 0; r < count; ++r) {
+        rows[r].scores = scores.data() + at;
+        at += rows[r].n;
+      }
+      attend_rows(rows, count);
     }
   };
-  const std::int64_t tasks = m * s.n_heads;
+  const std::int64_t tasks = pos_runs * head_runs;
   if (pool != nullptr) {
     pool->parallel_for(tasks, work);
   } else {

@@ -1,10 +1,12 @@
-// The attention row kernel of every ISA against a double-precision softmax attention over a
-// ring cache, including wrap-around, one key, and head sizes with and without a SIMD path.
+// The attention kernel of every ISA against a double-precision softmax attention over a ring
+// cache, including wrap-around, one key, and head sizes with and without a SIMD path; and rows
+// attended together (shared keys, overlapping ranges) give each row's result alone, bit for bit.
 // Bound: scores, exp and the weighted sum in fp32 with ~1 ulp exp: relative error of the
 // output within 1e-5 of max|v| (n <= 900 terms of weights summing to 1).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -39,7 +41,7 @@ TEST_P(AttendRowTest, MatchesDoubleSoftmaxAttention) {
       a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
       a.out = out.data();
       a.scores = scores.data();
-      active_kernels().attend_row(a);
+      active_kernels().attend_rows(&a, 1);
       std::vector<double> s(static_cast<std::size_t>(n));
       double mx = -1e300, sum = 0;
       for (std::int64_t j = 0; j < n; ++j) {
@@ -54,6 +56,67 @@ TEST_P(AttendRowTest, MatchesDoubleSoftmaxAttention) {
         double want = 0;
         for (std::int64_t j = 0; j < n; ++j) want += s[static_cast<std::size_t>(j)] / sum * a.v[((first + j) % capacity) * stride + c];
         ASSERT_NEAR(out[static_cast<std::size_t>(c)], want, 1e-5 * 4.0) << "hd " << hd << " n " << n << " c " << c;
+      }
+    }
+  }
+}
+
+// Rows grouped as model/attention.cpp groups them (consecutive positions of one head with
+// sliding windows, or several query heads over the same range) and odd ranges (disjoint, nested):
+// each row's out and scores equal the same row attended alone.
+TEST_P(AttendRowTest, GroupedRowsEqualRowsAloneBitwise) {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  struct Range {
+    std::int64_t first, n;
+  };
+  const std::vector<std::vector<Range>> groups = {
+      {{990, 5}, {990, 6}, {990, 7}, {990, 8}},          // growing causal windows, wrapping at 1000
+      {{100, 750}, {101, 750}, {102, 750}, {103, 750}},  // full sliding windows
+      {{0, 1}, {0, 2}, {0, 3}},                          // first positions
+      {{40, 33}, {40, 33}},                              // GQA: same range
+      {{5, 10}, {300, 20}},                              // disjoint
+      {{50, 200}, {60, 17}, {49, 1}, {52, 100}},         // nested and single
+  };
+  for (const std::int64_t hd : {16, 48, 64, 128}) {
+    const std::int64_t capacity = 1000, stride = hd * 2 + 3;
+    std::vector<float> k(static_cast<std::size_t>(capacity * stride)), v(k.size());
+    for (auto& x : k) x = nd(rng);
+    for (auto& x : v) x = nd(rng);
+    for (const auto& g : groups) {
+      const int count = static_cast<int>(g.size());
+      std::vector<std::vector<float>> q(g.size()), out(g.size()), scores(g.size()), out1(g.size()), scores1(g.size());
+      AttendRowArgs rows[kMaxAttendRows];
+      for (int r = 0; r < count; ++r) {
+        q[r].resize(static_cast<std::size_t>(hd));
+        for (auto& x : q[r]) x = 0.7f * nd(rng);
+        out[r].assign(static_cast<std::size_t>(hd), -1.0f);
+        out1[r] = out[r];
+        scores[r].assign(static_cast<std::size_t>(g[r].n), -1.0f);
+        scores1[r] = scores[r];
+        AttendRowArgs& a = rows[r];
+        a.q = q[r].data();
+        a.k = k.data() + 1;
+        a.v = v.data() + 1;
+        a.head_dim = hd;
+        a.stride = stride;
+        a.capacity = capacity;
+        a.first = g[r].first;
+        a.n = g[r].n;
+        a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        a.out = out[r].data();
+        a.scores = scores[r].data();
+      }
+      active_kernels().attend_rows(rows, count);
+      for (int r = 0; r < count; ++r) {
+        AttendRowArgs one = rows[r];
+        one.out = out1[r].data();
+        one.scores = scores1[r].data();
+        active_kernels().attend_rows(&one, 1);
+        ASSERT_EQ(0, std::memcmp(out[r].data(), out1[r].data(), out[r].size() * sizeof(float)))
+            << "hd " << hd << " row " << r << " of " << count << " first " << g[r].first;
+        ASSERT_EQ(0, std::memcmp(scores[r].data(), scores1[r].data(), scores[r].size() * sizeof(float)))
+            << "hd " << hd << " row " << r << " of " << count;
       }
     }
   }

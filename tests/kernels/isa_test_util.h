@@ -1,5 +1,5 @@
 // Helpers shared by the kernel tests: run a test once per ISA (ref always; avx2, avx2vnni,
-// avx512, avx512vnni when this CPU and OS support them, skipped otherwise), with the active
+// avx512, avx512vnni, avx512amx when this CPU and OS support them, skipped otherwise), with the active
 // kernel table forced to it.
 #pragma once
 
@@ -12,8 +12,8 @@
 
 namespace vrt::kernels::test {
 
-inline constexpr CpuIsa kAllIsas[] = {CpuIsa::ref, CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512,
-                                      CpuIsa::avx512vnni};
+inline constexpr CpuIsa kAllIsas[] = {CpuIsa::ref,    CpuIsa::avx2,       CpuIsa::avx2vnni,
+                                      CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx};
 
 // Fixture base: SetUp forces GetParam() (or skips when unsupported); TearDown restores the
 // table that was active before.

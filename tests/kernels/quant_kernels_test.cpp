@@ -139,10 +139,10 @@ void run_bitwise(bool int8) {
     std::int64_t rows, cols;
     std::vector<std::int64_t> ms;
   };
-  const std::vector<std::int64_t> all_m = {1, 2, 3, 5, 8, 13, 17, 40};
+  const std::vector<std::int64_t> all_m = {1, 2, 3, 5, 8, 13, 17, 32, 40};
   const std::vector<Shape> shapes = {{1, 32, all_m},         {15, 96, all_m},       {17, 288, all_m},
                                      {33, 256, all_m},       {100, 96, all_m},      {100, 288, {1, 3, 8, 40}},
-                                     {17, 3072, {1, 5, 17}}, {100, 3072, {1, 2, 9}}};
+                                     {17, 3072, {1, 5, 17}}, {100, 3072, {1, 2, 9, 33}}};
   for (const Case& c : kFormats) {
     for (const Shape& s : shapes) {
       if (!valid(c, s.cols)) continue;
@@ -327,7 +327,8 @@ INSTANTIATE_TEST_SUITE_P(Isa, QuantKernelsTest, ::testing::ValuesIn(kAllIsas), i
 TEST(QuantKernelSelection, TablesHaveOwnKernels) {
   EXPECT_EQ(parse_isa("avx2vnni"), CpuIsa::avx2vnni);
   EXPECT_EQ(parse_isa("avx512vnni"), CpuIsa::avx512vnni);
-  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni}) {
+  EXPECT_EQ(parse_isa("avx512amx"), CpuIsa::avx512amx);
+  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx}) {
     if (!isa_supported(isa, cpu_features())) continue;
     const KernelTable& t = select_kernels(cpu_features(), isa);
     EXPECT_EQ(t.isa, isa);
@@ -337,7 +338,9 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_NE(t.quantize_acts, ref_kernel_table().quantize_acts) << isa_name(isa);
   }
   // The VNNI tables differ from their base only in the int8 matmul.
-  for (auto [vnni, base] : {std::pair{CpuIsa::avx512vnni, CpuIsa::avx512}, std::pair{CpuIsa::avx2vnni, CpuIsa::avx2}}) {
+  // (avx512amx likewise over avx512vnni.)
+  for (auto [vnni, base] : {std::pair{CpuIsa::avx512vnni, CpuIsa::avx512}, std::pair{CpuIsa::avx2vnni, CpuIsa::avx2},
+                            std::pair{CpuIsa::avx512amx, CpuIsa::avx512vnni}}) {
     if (!isa_supported(vnni, cpu_features())) continue;
     const KernelTable& v = select_kernels(cpu_features(), vnni);
     const KernelTable& b = select_kernels(cpu_features(), base);
@@ -348,6 +351,10 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_EQ(v.gelu, b.gelu);
   }
   CpuFeatures f = cpu_features();
+  if (isa_supported(CpuIsa::avx512amx, f)) {
+    EXPECT_EQ(best_isa(f), CpuIsa::avx512amx);
+    f.amx_int8 = false;
+  }
   if (isa_supported(CpuIsa::avx512vnni, f)) {
     EXPECT_EQ(best_isa(f), CpuIsa::avx512vnni);
     f.avx512vnni = false;

@@ -290,7 +290,7 @@ const KernelTable& avx2_kernel_table() {
                                  avx2::convert_rows, avx2::argmax,  avx2::rms_norm,
                                  avx2::gelu,         avx2::silu_mul,
                                  avx2::qmatmul_f32_rows, avx2::qmatmul_int8_rows, avx2::quantize_acts,
-                                 ref_kernel_table().attend_row};
+                                 ref_kernel_table().attend_rows};
   return table;
 }
 

@@ -1,11 +1,16 @@
-// AVX-512 attention for one query row and one head over a ring KV cache (model/attention.h).
+// AVX-512 attention for 1-4 query rows sharing one head's keys and values in a ring KV cache
+// (model/attention.h, kernel_table.h's attend_rows).
 //
-// Scores: one dot product per key, head_dim / 16 FMAs and a horizontal sum (keys are rows in
-// the ring; a block of them is not contiguous in general, so no transposed layout). Softmax: the
-// vector exp of avx512_util.h over the scores, 16 at a time. Values: out += p_j v_j with head_dim
-// / 16 accumulators in registers, two keys per iteration into separate accumulators to halve the
-// FMA dependency chain. head_dim must be a multiple of 16 (64 and 128 in the real model); other
-// sizes take the scalar reference.
+// The rows' key and value reads dominate (a 750-key window of one head is 2 x 192 KB: L2, not
+// L1), so the rows of one call share them: each block of 16 keys and each value row is loaded
+// once for up to 4 rows. Scores: one dot product per key, head_dim / 16 FMAs into one vector
+// (keys are rows in the ring; a block of them is not contiguous in general, so no transposed
+// layout), then the 16 vectors of a block are summed horizontally together (sum16: 46 shuffles
+// and adds instead of 16 horizontal sums; the same additions as hsum in the same order).
+// Softmax: the vector exp of avx512_util.h over each row's scores, 16 at a time. Values:
+// out += p_j v_j over the row's keys in position order, head_dim / 16 accumulators per row.
+// head_dim 16, 32, 64 or 128 (64 in the encoder, 128 in the decoder); other sizes take the
+// scalar reference.
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
@@ -15,77 +20,154 @@ namespace vrt::kernels::avx512 {
 
 namespace {
 
-constexpr int kMaxVec = 16;  // head_dim <= 256
+// Lane l = hsum(v[l]) bit for bit: hsum adds lanes (i, i + 8), then (i, i + 4), (i, i + 2),
+// (i, i + 1); each level below does that addition for all vectors at once, packing the partial
+// sums of several vectors into one register, and a final permutation restores key order.
+inline __m512 sum16(const __m512 (&v)[16]) {
+  __m512 s[8], t[4];
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {  // [A 0-7 + 8-15 | B 0-7 + 8-15]
+    const __m512 a = v[2 * k], b = v[2 * k + 1];
+    s[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {  // 128-bit block c: vector 4k + c, lanes 0-3 + 4-7
+    t[k] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * k], s[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(s[2 * k], s[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  // Block c: [v(c), v(c)] of t0 / t1 -> lanes (0 + 2, 1 + 3) of vectors c, 4 + c (and 8 + c, 12 + c).
+  const __m512 u0 = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                  _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m512 u1 = _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                                  _mm512_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
+  // Block c: sums of vectors c, 4 + c, 8 + c, 12 + c, i.e. lane 4c + j holds vector 4j + c.
+  const __m512 w = _mm512_add_ps(_mm512_shuffle_ps(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(order, w);
+}
 
-template <int V>
-void attend_fixed(const AttendRowArgs& a) {
-  __m512 q[V];
-#pragma GCC unroll 16
-  for (int c = 0; c < V; ++c) q[c] = _mm512_loadu_ps(a.q + 16 * c);
-  __m512 mx = _mm512_set1_ps(-__builtin_inff());
-  std::int64_t slot = a.first % a.capacity;
-  for (std::int64_t j = 0; j < a.n; ++j) {
-    const float* kj = a.k + slot * a.stride;
-    __m512 acc = _mm512_mul_ps(q[0], _mm512_loadu_ps(kj));
-#pragma GCC unroll 16
-    for (int c = 1; c < V; ++c) acc = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kj + 16 * c), acc);
-    a.scores[j] = hsum(acc) * a.scale;
-    if (++slot == a.capacity) slot = 0;
+inline i64 imax(i64 a, i64 b) { return a > b ? a : b; }
+inline i64 imin(i64 a, i64 b) { return a < b ? a : b; }
+
+// R rows (queries) sharing the keys and values: each block of 16 keys and each value row is
+// read from L2 once for all R rows and from L1 by the others. Every row's arithmetic depends
+// only on its own q and key range (scores per key, its own softmax, values in position order
+// into one accumulator chain per 16 columns), never on the other rows of the call.
+template <int V, int R>
+void attend_fixed(const AttendRowArgs* rows) {
+  const AttendRowArgs& a0 = rows[0];
+  i64 lo = a0.first, hi = a0.first + a0.n;
+#pragma GCC unroll 4
+  for (int r = 1; r < R; ++r) {
+    lo = imin(lo, rows[r].first);
+    hi = imax(hi, rows[r].first + rows[r].n);
   }
-  i64 j = 0;
-  for (; j + 16 <= a.n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(a.scores + j));
-  if (j < a.n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, tail_mask(a.n - j), a.scores + j));
-  const __m512 vmax = _mm512_set1_ps(hmax(mx));
-  __m512 sum = _mm512_setzero_ps();
-  for (j = 0; j + 16 <= a.n; j += 16) {
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(a.scores + j), vmax));
-    _mm512_storeu_ps(a.scores + j, e);
-    sum = _mm512_add_ps(sum, e);
-  }
-  if (j < a.n) {
-    const __mmask16 k = tail_mask(a.n - j);
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, a.scores + j), vmax));
-    _mm512_mask_storeu_ps(a.scores + j, k, e);
-    sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
-  }
-  const float inv = 1.0f / hsum(sum);
-  __m512 o0[V], o1[V];
+  const __m512 vscale = _mm512_set1_ps(a0.scale);
+  // Scores: blocks of 16 keys from lo.
+  const float* kp[16];
+  for (i64 j0 = lo; j0 < hi; j0 += 16) {
+    const int nk = static_cast<int>(imin(16, hi - j0));
+    for (int l = 0; l < nk; ++l) kp[l] = a0.k + ((j0 + l) % a0.capacity) * a0.stride;
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const AttendRowArgs& a = rows[r];
+      const int l0 = static_cast<int>(imax(0, a.first - j0));
+      const int l1 = static_cast<int>(imin(nk, a.first + a.n - j0));
+      if (l0 >= l1) continue;
+      __m512 q[V];
 #pragma GCC unroll 16
-  for (int c = 0; c < V; ++c) o0[c] = o1[c] = _mm512_setzero_ps();
-  slot = a.first % a.capacity;
-  for (j = 0; j + 2 <= a.n; j += 2) {
-    const float* v0 = a.v + slot * a.stride;
-    if (++slot == a.capacity) slot = 0;
-    const float* v1 = a.v + slot * a.stride;
-    if (++slot == a.capacity) slot = 0;
-    const __m512 w0 = _mm512_set1_ps(a.scores[j]), w1 = _mm512_set1_ps(a.scores[j + 1]);
+      for (int c = 0; c < V; ++c) q[c] = _mm512_loadu_ps(a.q + 16 * c);
+      __m512 acc[16];
 #pragma GCC unroll 16
-    for (int c = 0; c < V; ++c) {
-      o0[c] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(v0 + 16 * c), o0[c]);
-      o1[c] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(v1 + 16 * c), o1[c]);
+      for (int l = 0; l < 16; ++l) {
+        if (l >= l0 && l < l1) {
+          acc[l] = _mm512_mul_ps(q[0], _mm512_loadu_ps(kp[l]));
+#pragma GCC unroll 16
+          for (int c = 1; c < V; ++c) acc[l] = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kp[l] + 16 * c), acc[l]);
+        } else {
+          acc[l] = _mm512_setzero_ps();
+        }
+      }
+      alignas(64) float block[16];
+      _mm512_store_ps(block, _mm512_mul_ps(sum16(acc), vscale));
+      float* dst = a.scores + (j0 + l0 - a.first);
+      for (int l = l0; l < l1; ++l) *dst++ = block[l];
     }
   }
-  if (j < a.n) {
-    const float* v0 = a.v + slot * a.stride;
-    const __m512 w0 = _mm512_set1_ps(a.scores[j]);
-#pragma GCC unroll 16
-    for (int c = 0; c < V; ++c) o0[c] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(v0 + 16 * c), o0[c]);
+  // Softmax numerators in place; inv[r] = 1 / sum.
+  float inv[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const AttendRowArgs& a = rows[r];
+    __m512 mx = _mm512_set1_ps(-__builtin_inff());
+    i64 j = 0;
+    for (; j + 16 <= a.n; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(a.scores + j));
+    if (j < a.n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, tail_mask(a.n - j), a.scores + j));
+    const __m512 vmax = _mm512_set1_ps(hmax(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= a.n; j += 16) {
+      const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(a.scores + j), vmax));
+      _mm512_storeu_ps(a.scores + j, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    if (j < a.n) {
+      const __mmask16 k = tail_mask(a.n - j);
+      const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, a.scores + j), vmax));
+      _mm512_mask_storeu_ps(a.scores + j, k, e);
+      sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
+    }
+    inv[r] = 1.0f / hsum(sum);
   }
-  const __m512 vinv = _mm512_set1_ps(inv);
+  // Values: out_r = (sum_j p_rj v_j) * inv_r over each row's own keys in position order.
+  __m512 o[R][V];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 16
-  for (int c = 0; c < V; ++c) _mm512_storeu_ps(a.out + 16 * c, _mm512_mul_ps(_mm512_add_ps(o0[c], o1[c]), vinv));
+    for (int c = 0; c < V; ++c) o[r][c] = _mm512_setzero_ps();
+  }
+  for (i64 j = lo; j < hi; ++j) {
+    const float* vj = a0.v + (j % a0.capacity) * a0.stride;
+    __m512 vv[V];
+#pragma GCC unroll 16
+    for (int c = 0; c < V; ++c) vv[c] = _mm512_loadu_ps(vj + 16 * c);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const i64 jr = j - rows[r].first;
+      if (jr < 0 || jr >= rows[r].n) continue;
+      const __m512 w = _mm512_set1_ps(rows[r].scores[jr]);
+#pragma GCC unroll 16
+      for (int c = 0; c < V; ++c) o[r][c] = _mm512_fmadd_ps(w, vv[c], o[r][c]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const __m512 vinv = _mm512_set1_ps(inv[r]);
+#pragma GCC unroll 16
+    for (int c = 0; c < V; ++c) _mm512_storeu_ps(rows[r].out + 16 * c, _mm512_mul_ps(o[r][c], vinv));
+  }
+}
+
+template <int V>
+void attend_v(const AttendRowArgs* rows, int count) {
+  switch (count) {
+    case 1: return attend_fixed<V, 1>(rows);
+    case 2: return attend_fixed<V, 2>(rows);
+    case 3: return attend_fixed<V, 3>(rows);
+    default: return attend_fixed<V, 4>(rows);
+  }
 }
 
 }  // namespace
 
-void attend_row(const AttendRowArgs& a) {
-  switch (a.head_dim) {
-    case 16: return attend_fixed<1>(a);
-    case 32: return attend_fixed<2>(a);
-    case 64: return attend_fixed<4>(a);
-    case 128: return attend_fixed<8>(a);
-    case 256: return attend_fixed<kMaxVec>(a);
-    default: return ref_kernel_table().attend_row(a);
+void attend_rows(const AttendRowArgs* rows, int count) {
+  switch (rows[0].head_dim) {
+    case 16: return attend_v<1>(rows, count);
+    case 32: return attend_v<2>(rows, count);
+    case 64: return attend_v<4>(rows, count);
+    case 128: return attend_v<8>(rows, count);
+    default: return ref_kernel_table().attend_rows(rows, count);
   }
 }
 

@@ -17,7 +17,7 @@ std::int64_t argmax(const float* x, std::int64_t n);
 void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
 void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
-void attend_row(const AttendRowArgs& a);
+void attend_rows(const AttendRowArgs* rows, int count);
 
 namespace {
 constexpr i64 kGemvMaxM = 16;
@@ -38,7 +38,7 @@ const KernelTable& avx512_kernel_table() {
                                  avx512::convert_rows, avx512::argmax,  avx512::rms_norm,
                                  avx512::gelu,         avx512::silu_mul,
                                  avx512::qmatmul_f32_rows, avx512::qmatmul_int8_rows, avx512::quantize_acts,
-                                 avx512::attend_row};
+                                 avx512::attend_rows};
   return table;
 }
 

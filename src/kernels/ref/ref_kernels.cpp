@@ -131,6 +131,10 @@ void attend_row(const AttendRowArgs& a) {
   }
 }
 
+void attend_rows(const AttendRowArgs* rows, int count) {
+  for (int r = 0; r < count; ++r) attend_row(rows[r]);
+}
+
 }  // namespace
 }  // namespace ref
 
@@ -140,7 +144,7 @@ const KernelTable& ref_kernel_table() {
                                  ref::argmax,           ref::rms_norm,
                                  ref::gelu,             ref::silu_mul,
                                  ref::qmatmul_f32_rows, ref::qmatmul_int8_rows,
-                                 ref::quantize_acts,    ref::attend_row};
+                                 ref::quantize_acts,    ref::attend_rows};
   return table;
 }
 

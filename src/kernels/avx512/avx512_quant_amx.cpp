@@ -1,0 +1,257 @@
+// AMX (Intel Advanced Matrix Extensions, tile int8) packed-weight kernel: quant.h's int8 matmul
+// for m >= kAmxMinM rows on TDPBSSD, and the avx512amx kernel table (the avx512vnni table with
+// this int8 matmul; smaller m goes to the VNNI tiles).
+//
+// Why it is bitwise equal to the reference: quant.h fixes acc_g = sum over group g of
+// (u - offset) * a as an exact int32, then t = fma(float(acc_g), s_g, t) group by group. AMX
+// computes exactly those integer sums (signed x signed bytes, int32 accumulation, no
+// saturation: |acc_g| <= 128 * 127 * cols stays far below 2^31 for any cols the loader accepts),
+// one C tile per group, and the group epilogue does the same fma per element in the same
+// order, so the floats match bit for bit whatever m, row split or thread count.
+//
+// Data path per thread (rows [r0, r1) of W = output columns):
+// * a panel of up to 2 row blocks (32 W rows) is unpacked once into per-thread scratch as
+//   signed bytes w = u - offset in the tile B layout: for each 4-column quad q of the input, 64
+//   bytes = 16 W rows x 4 columns. That is exactly the packed chunk layout (quant.h) after
+//   splitting q4's nibbles (lo = quad 2t, hi = quad 2t + 1) and removing the offset (q8: xor
+//   0x80), so the offset correction of the VNNI path disappears;
+// * x rows go in tiles of 16 (A: 16 rows x K bytes straight from the int8 activations, the
+//   last partial tile from a zero-padded copy); up to 2 x 2 C tiles (32 x rows x 32 W rows) per
+//   step, K = 64 bytes per TDPBSSD (32 when the group is 32 or the group is not a multiple of 64);
+// * at each group end the C tiles are stored and folded into fp32 accumulators (scratch,
+//   16 lanes = 16 W rows, so one scale vector serves a whole tile).
+// Tile registers: 0-3 C, 4-5 A, 6-7 B. The tile state is configured per call and released at
+// the end (no AMX state is left for the kernel to save on context switches).
+#include "kernels/avx512/avx512_quant.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
+    defined(__AVX512VNNI__) && defined(__AMX_TILE__) && defined(__AMX_INT8__)
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace vrt::kernels {
+namespace avx512amx {
+namespace {
+
+using i64 = std::int64_t;
+
+inline i64 imin(i64 a, i64 b) { return a < b ? a : b; }
+
+// Kernel benchmark (1 thread, 5120 x 1280 and 2048 x 3072): AMX equals the VNNI path at
+// m = 12-16 and wins from there (q8 1.4x at m = 39, 2.3x at m = 256; q4 with 32-column groups
+// 1.05-1.1x: every group is its own K = 32 product and fp32 epilogue). Below 9 rows the VNNI
+// small-m tiles (W read once per call, no tile set-up) are the better choice.
+constexpr i64 kAmxMinM = 9;
+constexpr int kPanelBlocks = 2;
+
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 0;
+  std::uint8_t start_row = 0;
+  std::uint8_t reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+
+void configure_tiles(int kb) {
+  TileConfig c;
+  c.palette = 1;
+  for (int t = 0; t < 4; ++t) {  // C: 16 x 16 int32
+    c.colsb[t] = 64;
+    c.rows[t] = 16;
+  }
+  for (int t = 4; t < 6; ++t) {  // A: 16 x rows x kb bytes
+    c.colsb[t] = static_cast<std::uint16_t>(kb);
+    c.rows[t] = 16;
+  }
+  for (int t = 6; t < 8; ++t) {  // B: kb / 4 quads x (16 W rows x 4 bytes)
+    c.colsb[t] = 64;
+    c.rows[t] = static_cast<std::uint8_t>(kb / 4);
+  }
+  _tile_loadconfig(&c);
+}
+
+// Blocks [b0, b0 + nb) as signed bytes in the B layout: out + j * cols * 16 + q * 64.
+void unpack_panel(const QuantWeightView& w, i64 b0, int nb, std::int8_t* out) {
+  const __m512i nib = _mm512_set1_epi8(0x0f), eight = _mm512_set1_epi8(8);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int j = 0; j < nb; ++j) {
+    const std::uint8_t* p = w.data + (b0 + j) * w.block_bytes;
+    std::int8_t* o = out + j * w.cols * 16;
+    if (w.format == QuantFormat::q8) {
+      for (i64 q = 0; q < w.cols / 4; ++q) {
+        _mm512_store_si512(o + q * 64, _mm512_xor_si512(_mm512_loadu_si512(p + q * 64), flip));
+      }
+    } else {
+      for (i64 t = 0; t < w.cols / 8; ++t) {
+        const __m512i raw = _mm512_loadu_si512(p + t * 64);
+        const __m512i lo = _mm512_sub_epi8(_mm512_and_si512(raw, nib), eight);
+        const __m512i hi = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(raw, 4), nib), eight);
+        _mm512_store_si512(o + t * 128, lo);
+        _mm512_store_si512(o + t * 128 + 64, hi);
+      }
+    }
+  }
+}
+
+struct Work {
+  const QMatmulArgs* a;
+  const std::int8_t* panel;  // unpack_panel output
+  const std::int8_t* tail;   // the last partial x-row tile, zero-padded to 16 rows (or null)
+  i64 full_tiles;            // x-row tiles read straight from the activations
+  i64 kb;                    // bytes of K per tile product
+  std::int32_t* cbuf;        // 4 C tiles, 16 x 16 int32 each
+  float* acc;                // [2][2][16][16] fp32 accumulators
+};
+
+inline const std::int8_t* a_tile(const Work& k, i64 mt, i64 col) {
+  const i64 cols = k.a->w.cols;
+  return (mt < k.full_tiles ? k.a->xq.a + mt * 16 * cols : k.tail) + col;
+}
+
+// One step of NM x-row tiles (from tile mt) by NB W blocks (from panel block 0): all groups.
+template <int NM, int NB>
+void tile_step(const Work& k, i64 mt, i64 b0, i64 r1) {
+  const QMatmulArgs& a = *k.a;
+  const QuantWeightView& w = a.w;
+  const i64 cols = w.cols, groups = w.groups;
+  std::memset(k.acc, 0, sizeof(float) * 4 * 256);
+  for (i64 g = 0; g < groups; ++g) {
+    _tile_zero(0);
+    if constexpr (NB > 1) _tile_zero(1);
+    if constexpr (NM > 1) _tile_zero(2);
+    if constexpr (NM > 1 && NB > 1) _tile_zero(3);
+    for (i64 c = g * w.group; c < (g + 1) * w.group; c += k.kb) {
+      _tile_loadd(4, a_tile(k, mt, c), cols);
+      _tile_loadd(6, k.panel + c * 16, 64);
+      _tile_dpbssd(0, 4, 6);
+      if constexpr (NB > 1) {
+        _tile_loadd(7, k.panel + cols * 16 + c * 16, 64);
+        _tile_dpbssd(1, 4, 7);
+      }
+      if constexpr (NM > 1) {
+        _tile_loadd(5, a_tile(k, mt + 1, c), cols);
+        _tile_dpbssd(2, 5, 6);
+        if constexpr (NB > 1) _tile_dpbssd(3, 5, 7);
+      }
+    }
+    _tile_stored(0, k.cbuf, 64);
+    if constexpr (NB > 1) _tile_stored(1, k.cbuf + 256, 64);
+    if constexpr (NM > 1) _tile_stored(2, k.cbuf + 512, 64);
+    if constexpr (NM > 1 && NB > 1) _tile_stored(3, k.cbuf + 768, 64);
+    // acc = fma(float(acc_g), s_g, acc) for the rows that exist.
+#pragma GCC unroll 2
+    for (int im = 0; im < NM; ++im) {
+      const i64 valid = imin(16, a.m - (mt + im) * 16);
+#pragma GCC unroll 2
+      for (int jn = 0; jn < NB; ++jn) {
+        const __m512 s = _mm512_cvtph_ps(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.scales + ((b0 + jn) * groups + g) * kQuantRowBlock)));
+        const std::int32_t* cb = k.cbuf + (im * 2 + jn) * 256;
+        float* t = k.acc + (im * 2 + jn) * 256;
+        for (i64 r = 0; r < valid; ++r) {
+          const __m512 v = _mm512_cvtepi32_ps(_mm512_load_si512(cb + r * 16));
+          _mm512_store_ps(t + r * 16, _mm512_fmadd_ps(v, s, _mm512_load_ps(t + r * 16)));
+        }
+      }
+    }
+  }
+  // y = t * sx (+ bias), W rows below r1 only.
+  for (int im = 0; im < NM; ++im) {
+    const i64 i0 = (mt + im) * 16, valid = imin(16, a.m - i0);
+    for (int jn = 0; jn < NB; ++jn) {
+      const i64 r = (b0 + jn) * kQuantRowBlock, n = imin(16, r1 - r);
+      if (n <= 0) continue;
+      const auto mask = static_cast<__mmask16>(n >= 16 ? 0xffffu : (1u << n) - 1u);
+      const __m512 bias = a.bias != nullptr ? _mm512_maskz_loadu_ps(mask, a.bias + r) : _mm512_setzero_ps();
+      const float* t = k.acc + (im * 2 + jn) * 256;
+      for (i64 i = 0; i < valid; ++i) {
+        __m512 out = _mm512_mul_ps(_mm512_load_ps(t + i * 16), _mm512_set1_ps(a.xq.scale[i0 + i]));
+        if (a.bias != nullptr) out = _mm512_add_ps(out, bias);
+        _mm512_mask_storeu_ps(a.y + (i0 + i) * a.ldy + r, mask, out);
+      }
+    }
+  }
+}
+
+void amx_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
+  const QuantWeightView& w = a.w;
+  const i64 cols = w.cols;
+  const i64 tiles = (a.m + 15) / 16, full = a.m / 16;
+  const i64 panel_bytes = kPanelBlocks * cols * 16;
+  const i64 tail_bytes = tiles > full ? 16 * cols : 0;
+  // Scratch (64-byte aligned pieces): panel, tail, C tiles (4 KiB), accumulators (4 KiB).
+  const i64 floats = (panel_bytes + tail_bytes) / 4 + 1024 + 1024;
+  float* scratch = detail::thread_scratch(static_cast<std::size_t>(floats));
+  auto* panel = reinterpret_cast<std::int8_t*>(scratch);
+  std::int8_t* tail = tail_bytes > 0 ? panel + panel_bytes : nullptr;
+  auto* cbuf = reinterpret_cast<std::int32_t*>(scratch + (panel_bytes + tail_bytes) / 4);
+  float* acc = scratch + (panel_bytes + tail_bytes) / 4 + 1024;
+  if (tail != nullptr) {
+    const i64 rows = a.m - full * 16;
+    std::memcpy(tail, a.xq.a + full * 16 * cols, static_cast<std::size_t>(rows * cols));
+    std::memset(tail + rows * cols, 0, static_cast<std::size_t>((16 - rows) * cols));
+  }
+  const i64 kb = w.group % 64 == 0 ? 64 : 32;
+  configure_tiles(static_cast<int>(kb));
+  const Work k{&a, panel, tail, full, kb, cbuf, acc};
+  const i64 b_end = (r1 + kQuantRowBlock - 1) / kQuantRowBlock;
+  for (i64 b = r0 / kQuantRowBlock; b < b_end; b += kPanelBlocks) {
+    const int nb = static_cast<int>(imin(kPanelBlocks, b_end - b));
+    unpack_panel(w, b, nb, panel);
+    for (i64 mt = 0; mt < tiles; mt += 2) {
+      const bool two_m = mt + 1 < tiles;
+      if (nb == 2) {
+        if (two_m) tile_step<2, 2>(k, mt, b, r1); else tile_step<1, 2>(k, mt, b, r1);
+      } else {
+        if (two_m) tile_step<2, 1>(k, mt, b, r1); else tile_step<1, 1>(k, mt, b, r1);
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
+  if (r1 > a.w.rows) r1 = a.w.rows;
+  if (a.m <= 0 || r1 <= r0) return;
+  if (a.m < kAmxMinM) {
+    avx512vnni::qmatmul_int8_rows(a, r0, r1);
+    return;
+  }
+  amx_rows(a, r0, r1);
+}
+
+}  // namespace avx512amx
+
+const KernelTable& avx512amx_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx512vnni_kernel_table();
+    t.isa = CpuIsa::avx512amx;
+    t.name = "avx512amx";
+    t.qmatmul_int8_rows = avx512amx::qmatmul_int8_rows;
+    return t;
+  }();
+  return table;
+}
+
+bool amx_kernels_built() { return true; }
+
+}  // namespace vrt::kernels
+
+#else  // compiler without AMX for this file: the table exists but is never selectable
+
+namespace vrt::kernels {
+const KernelTable& avx512amx_kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t = avx512vnni_kernel_table();
+    t.isa = CpuIsa::avx512amx;
+    t.name = "avx512amx";
+    return t;
+  }();
+  return table;
+}
+bool amx_kernels_built() { return false; }
+}  // namespace vrt::kernels
+#endif
