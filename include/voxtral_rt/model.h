@@ -56,8 +56,16 @@ struct QuantOptions {
   std::string describe() const;  // "linear=8da4w encoder=8da4w embedding=8w head=8da4w group=32"
 };
 
+// Storage of the attention key/value caches (encoder and decoder). f16 halves the cache and the
+// attention's reads; values are rounded to nearest (beyond +-65504: saturated), attention math
+// stays fp32.
+enum class KvCacheType { f32, f16 };
+KvCacheType parse_kv_cache_type(std::string_view name);  // "f32" | "f16"; throws invalid_argument
+const char* kv_cache_type_name(KvCacheType type);
+
 struct LoadOptions {
   int threads = 0;  // compute threads; 0 = all cores
+  KvCacheType kv_cache = KvCacheType::f32;
   // Applied when loading an original checkpoint (quantized on the fly, in memory). A packed
   // .vxrt model carries its own schemes: a non-native value here is then an error.
   QuantOptions quant;
@@ -140,6 +148,7 @@ class Model : public std::enable_shared_from_this<Model> {
   const Tokenizer& tokenizer() const;
   const std::string& directory() const;  // the directory or .vxrt file it was loaded from
   const QuantOptions& quant() const;       // the weight schemes in use
+  KvCacheType kv_cache() const;            // LoadOptions::kv_cache
   // Writes this model (loaded from an original checkpoint, with its schemes) as one packed
   // .vxrt file that Model::load maps with no per-weight work. Throws vrt::Error.
   void save_packed(const std::string& path) const;

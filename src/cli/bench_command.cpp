@@ -573,6 +573,7 @@ Runner add_bench_command(CLI::App& app) {
     nlohmann::ordered_json j;
     j["model"] = path;
     j["schemes"] = model->quant().describe();
+    j["kv_cache"] = kv_cache_type_name(model->kv_cache());
     j["decoder_weight_kinds"] = {{"wq", linear_kind(m.weights.decoder.at(0).wq)},
                                  {"w1", linear_kind(m.weights.decoder.at(0).w1)},
                                  {"head", linear_kind(m.weights.output)},
@@ -647,6 +648,7 @@ Runner add_bench_command(CLI::App& app) {
     std::printf("schemes      %s (decoder %s, head %s, encoder %s, embedding %s)\n", model->quant().describe().c_str(),
                 linear_kind(m.weights.decoder.at(0).wq), linear_kind(m.weights.output),
                 linear_kind(m.weights.encoder.at(0).wq), linear_kind(m.weights.tok_embeddings));
+    std::printf("kv cache     %s\n", kv_cache_type_name(model->kv_cache()));
     std::printf("threads      %d; cpu: %s\n", model->threads(), kernels::cpu_features().describe().c_str());
     std::printf("load         %.0f ms; RSS after load %.0f MB\n", model->load_ms(), rss_after_load);
     std::printf("bandwidth    %.1f GB/s (streaming read of %zu MiB, median of %zu; %.1f before and %.1f after the "

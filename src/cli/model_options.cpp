@@ -2,7 +2,7 @@
 
 namespace vrt::cli {
 
-void add_scheme_options(CLI::App* cmd, SchemeFlags& f) {
+void add_scheme_options(CLI::App* cmd, SchemeFlags& f, bool runs_model) {
   cmd->add_option("-t,--threads", f.threads, "Compute threads (default: all cores)")->check(CLI::Range(0, 1024));
   const char* linear = "native|f32|bf16|8w|4w|8da8w|8da4w";
   cmd->add_option("--qlinear", f.qlinear,
@@ -14,6 +14,10 @@ void add_scheme_options(CLI::App* cmd, SchemeFlags& f) {
   cmd->add_option("--group-size", f.group_size, "Group size of 4-bit weights")
       ->capture_default_str()
       ->check(CLI::IsMember({32, 64, 128, 256}));
+  if (runs_model) {
+    cmd->add_option("--kv-cache", f.kv_cache,
+                    "Attention key/value cache storage: f32 (default) or f16 (half the memory and reads)");
+  }
 }
 
 LoadOptions load_options(const SchemeFlags& f) {
@@ -24,6 +28,7 @@ LoadOptions load_options(const SchemeFlags& f) {
   if (!f.qembedding.empty()) o.quant.embedding = parse_weight_scheme(f.qembedding);
   if (!f.qhead.empty()) o.quant.head = parse_weight_scheme(f.qhead);
   o.quant.group_size = f.group_size;
+  if (!f.kv_cache.empty()) o.kv_cache = parse_kv_cache_type(f.kv_cache);
   return o;
 }
 

@@ -24,7 +24,7 @@ Runner add_quantize_command(CLI::App& app) {
                                              "weights in the kernels' layout, config and tokenizer included)");
   cmd->add_option("-m,--model", o->model, "Checkpoint directory or Hugging Face repo id")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "The .vxrt file to write")->required();
-  add_scheme_options(cmd, o->schemes);
+  add_scheme_options(cmd, o->schemes, /*runs_model=*/false);
   return [o] {
     const auto t0 = std::chrono::steady_clock::now();
     const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));

@@ -64,11 +64,11 @@ void print_stats(const Transcript& t, const Model& m, const std::string& file) {
   std::fprintf(stderr,
                "stats %s: audio %.2f s | load %.0f ms | mel %.1f ms | encoder %.1f ms | prefill %.1f ms (%lld positions, "
                "%lld cached) | decode %.1f ms/step x %lld steps in %lld passes (%.1f tokens/s) | total %.0f ms | "
-               "real-time factor %.3f | peak RSS %.0f MB | %d threads | %s | kernels %s\n",
+               "real-time factor %.3f | peak RSS %.0f MB | %d threads | %s kv=%s | kernels %s\n",
                file.c_str(), s.audio_s, m.load_ms(), s.mel_ms, s.encoder_ms, s.prefill_ms,
                static_cast<long long>(s.prefill_positions), static_cast<long long>(s.cached_positions),
                s.decode_ms_per_step(), static_cast<long long>(s.decode_steps), static_cast<long long>(s.decode_passes),
-               tok_s, s.total_ms, s.real_time_factor(), peak_rss_mb(), m.threads(), m.quant().describe().c_str(),
+               tok_s, s.total_ms, s.real_time_factor(), peak_rss_mb(), m.threads(), m.quant().describe().c_str(), kv_cache_type_name(m.kv_cache()),
                kernels::selected_isa());
 }
 

@@ -61,8 +61,9 @@ struct QMatmulArgs {
 // key range, out and scores.
 struct AttendRowArgs {
   const float* q = nullptr;
-  const float* k = nullptr;
-  const float* v = nullptr;
+  const void* k = nullptr;  // float, or f16 bits (std::uint16_t) when kv_f16
+  const void* v = nullptr;
+  bool kv_f16 = false;
   std::int64_t head_dim = 0;
   std::int64_t stride = 0;
   std::int64_t capacity = 0;

@@ -2,21 +2,58 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "common/half.h"
 #include "kernels/kernel_table.h"
 
 namespace vrt {
 
-KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity)
-    : row_(std::int64_t{n_kv_heads} * head_dim), capacity_(capacity) {}
+KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvType type)
+    : row_(std::int64_t{n_kv_heads} * head_dim), capacity_(capacity), type_(type) {}
 
 void KvCache::reserve(std::int64_t pos) {
-  const std::int64_t rows = static_cast<std::int64_t>(k_.size()) / row_;
+  const std::size_t have = type_ == KvType::f16 ? k16_.size() : k_.size();
+  const std::int64_t rows = static_cast<std::int64_t>(have) / row_;
   if (pos < rows || rows == capacity_) return;
   // Grow geometrically while positions are below the capacity; slots are positions then.
   const std::int64_t want = std::min(capacity_, std::max(pos + 1, 2 * rows));
-  k_.resize(static_cast<std::size_t>(want * row_));
-  v_.resize(static_cast<std::size_t>(want * row_));
+  const auto n = static_cast<std::size_t>(want * row_);
+  if (type_ == KvType::f16) {
+    k16_.resize(n);
+    v16_.resize(n);
+  } else {
+    k_.resize(n);
+    v_.resize(n);
+  }
+}
+
+namespace {
+std::uint16_t to_kv_f16(float x) {
+  constexpr float kMax = 65504.0f;
+  return f32_to_f16(x > kMax ? kMax : (x < -kMax ? -kMax : x));  // NaN stays NaN
+}
+}  // namespace
+
+void KvCache::store(std::int64_t pos, const float* k, const float* v) {
+  const auto off = static_cast<std::size_t>(slot(pos) * row_);
+  const auto n = static_cast<std::size_t>(row_);
+  if (type_ == KvType::f16) {
+    for (std::size_t i = 0; i < n; ++i) {
+      k16_[off + i] = to_kv_f16(k[i]);
+      v16_[off + i] = to_kv_f16(v[i]);
+    }
+  } else {
+    std::memcpy(k_.data() + off, k, n * sizeof(float));
+    std::memcpy(v_.data() + off, v, n * sizeof(float));
+  }
+}
+
+const void* KvCache::k_base() const {
+  return type_ == KvType::f16 ? static_cast<const void*>(k16_.data()) : static_cast<const void*>(k_.data());
+}
+const void* KvCache::v_base() const {
+  return type_ == KvType::f16 ? static_cast<const void*>(v16_.data()) : static_cast<const void*>(v_.data());
 }
 
 // A task is up to kernels::kMaxAttendRows query rows that read the same keys: the query heads
@@ -58,8 +95,9 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
         const std::int64_t kv_off = (h / group) * hd;
         kernels::AttendRowArgs& a = rows[r];
         a.q = q + i * q_row + h * hd;
-        a.k = cache.k(0) + kv_off;
-        a.v = cache.v(0) + kv_off;
+        a.kv_f16 = cache.type() == KvType::f16;
+        a.k = static_cast<const char*>(cache.k_base()) + kv_off * (a.kv_f16 ? 2 : 4);
+        a.v = static_cast<const char*>(cache.v_base()) + kv_off * (a.kv_f16 ? 2 : 4);
         a.head_dim = hd;
         a.stride = cache.row_floats();
         a.capacity = cache.capacity();

@@ -15,23 +15,31 @@
 
 namespace vrt {
 
+// Key/value storage: fp32, or f16 (half the memory and the attention's reads; rounded to
+// nearest, saturated at +-65504 so a large activation cannot become inf).
+enum class KvType : std::uint8_t { f32, f16 };
+
 class KvCache {
  public:
-  KvCache(int n_kv_heads, int head_dim, std::int64_t capacity);
+  KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvType type = KvType::f32);
   // Makes room for `pos` (storage grows with the positions seen, up to the capacity).
   void reserve(std::int64_t pos);
-  float* k(std::int64_t pos) { return k_.data() + slot(pos) * row_; }
-  float* v(std::int64_t pos) { return v_.data() + slot(pos) * row_; }
-  const float* k(std::int64_t pos) const { return k_.data() + slot(pos) * row_; }
-  const float* v(std::int64_t pos) const { return v_.data() + slot(pos) * row_; }
+  // Writes position pos's keys and values (row_floats() each); reserve(pos) first.
+  void store(std::int64_t pos, const float* k, const float* v);
+  KvType type() const { return type_; }
+  // Slot 0 of the keys / values (float or std::uint16_t f16 bits by type()).
+  const void* k_base() const;
+  const void* v_base() const;
   std::int64_t capacity() const { return capacity_; }
-  std::int64_t row_floats() const { return row_; }  // floats per position (slot stride)
+  std::int64_t row_floats() const { return row_; }  // values per position (slot stride)
 
  private:
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }
   std::int64_t row_;
   std::int64_t capacity_;
-  std::vector<float> k_, v_;
+  KvType type_;
+  std::vector<float> k_, v_;                 // f32
+  std::vector<std::uint16_t> k16_, v16_;     // f16
 };
 
 struct AttentionShape {

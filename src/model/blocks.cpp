@@ -32,8 +32,7 @@ void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
       rope.apply(s.q.data() + r * qd, shape.n_heads, p);
       rope.apply(s.k.data() + r * kvd, shape.n_kv_heads, p);
       cache.reserve(p);
-      std::memcpy(cache.k(p), s.k.data() + r * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
-      std::memcpy(cache.v(p), s.v.data() + r * kvd, static_cast<std::size_t>(kvd) * sizeof(float));
+      cache.store(p, s.k.data() + r * kvd, s.v.data() + r * kvd);
     }
     attend(s.q.data() + r0 * qd, seg.rows, seg.p0, cache, shape, s.att.data() + r0 * qd, pool);
     r0 += seg.rows;

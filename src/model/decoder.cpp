@@ -5,13 +5,13 @@
 
 namespace vrt {
 
-Decoder::Decoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_block)
-    : config_(config), w_(weights), max_block_(max_block), rope_(config.head_dim, config.rope_theta) {}
+Decoder::Decoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_block, KvType kv_type)
+    : config_(config), w_(weights), max_block_(max_block), kv_type_(kv_type), rope_(config.head_dim, config.rope_theta) {}
 
 DecoderState Decoder::new_state() const {
   DecoderState s;
   for (int l = 0; l < config_.n_layers; ++l)
-    s.kv.emplace_back(config_.n_kv_heads, config_.head_dim, config_.sliding_window + max_block_ - 1);
+    s.kv.emplace_back(config_.n_kv_heads, config_.head_dim, config_.sliding_window + max_block_ - 1, kv_type_);
   return s;
 }
 

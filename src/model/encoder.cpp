@@ -7,8 +7,9 @@
 #include "voxtral_rt/error.h"
 
 namespace vrt {
-Encoder::Encoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_chunk_frames)
-    : config_(config), w_(weights), max_chunk_(max_chunk_frames),
+Encoder::Encoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_chunk_frames,
+                 KvType kv_type)
+    : config_(config), w_(weights), max_chunk_(max_chunk_frames), kv_type_(kv_type),
       rope_(config.encoder.head_dim, config.encoder.rope_theta) {}
 
 EncoderState Encoder::new_state() const {
@@ -16,7 +17,7 @@ EncoderState Encoder::new_state() const {
   EncoderState s;
   s.mel_tail.assign(static_cast<std::size_t>(2 * e.audio.num_mel_bins), 0.0f);
   s.h1_tail.assign(static_cast<std::size_t>(e.dim), 0.0f);
-  for (int l = 0; l < e.n_layers; ++l) s.kv.emplace_back(e.n_kv_heads, e.head_dim, e.sliding_window + max_chunk_ - 1);
+  for (int l = 0; l < e.n_layers; ++l) s.kv.emplace_back(e.n_kv_heads, e.head_dim, e.sliding_window + max_chunk_ - 1, kv_type_);
   return s;
 }
 

@@ -33,6 +33,14 @@ const char* weight_scheme_name(WeightScheme scheme) {
   return "?";
 }
 
+KvCacheType parse_kv_cache_type(std::string_view name) {
+  if (name == "f32") return KvCacheType::f32;
+  if (name == "f16") return KvCacheType::f16;
+  throw Error(Status::invalid_argument, "unknown KV cache type '" + std::string(name) + "' (use f32 or f16)");
+}
+
+const char* kv_cache_type_name(KvCacheType type) { return type == KvCacheType::f16 ? "f16" : "f32"; }
+
 bool QuantOptions::is_native() const {
   return linear == WeightScheme::native && encoder_scheme() == WeightScheme::native &&
          embedding == WeightScheme::native && head_scheme() == WeightScheme::native;
@@ -60,8 +68,10 @@ Model::Impl::Impl(const std::string& p, const LoadOptions& options, int threads)
   weights = ModelWeights::load(config(), *source);
   if (checkpoint) static_cast<const CheckpointWeightSource&>(*source).release_unviewed_pages();
   mel.emplace(MelConfig::from_model(config()));
-  encoder.emplace(config(), weights, kEncoderChunkTokens * config().downsample_factor);
-  decoder.emplace(config(), weights, kMaxDecoderBlock);
+  kv_cache = options.kv_cache;
+  const KvType kv = kv_cache == KvCacheType::f16 ? KvType::f16 : KvType::f32;
+  encoder.emplace(config(), weights, kEncoderChunkTokens * config().downsample_factor, kv);
+  decoder.emplace(config(), weights, kMaxDecoderBlock, kv);
 }
 
 const ModelConfig& Model::Impl::config() const { return packed ? packed->config() : checkpoint->config(); }
@@ -107,6 +117,7 @@ const std::string& Model::directory() const { return impl_->path; }
 double Model::load_ms() const { return impl_->load_ms; }
 int Model::threads() const { return impl_->pool.size(); }
 const QuantOptions& Model::quant() const { return impl_->quant; }
+KvCacheType Model::kv_cache() const { return impl_->kv_cache; }
 
 void Model::save_packed(const std::string& path) const {
   const CheckpointWeightSource* src = impl_->checkpoint_source();

@@ -44,6 +44,7 @@ struct Model::Impl {
   QuantOptions quant;              // the schemes in use
   ModelWeights weights;
   std::optional<LogMel> mel;
+  KvCacheType kv_cache = KvCacheType::f32;
   std::optional<Encoder> encoder;
   std::optional<Decoder> decoder;
   double load_ms = 0;

@@ -1,5 +1,6 @@
 // The attention kernel of every ISA against a double-precision softmax attention over a ring
-// cache, including wrap-around, one key, and head sizes with and without a SIMD path; and rows
+// cache (fp32 or f16 values), including wrap-around, one key, and head sizes with and without a
+// SIMD path; and rows
 // attended together (shared keys, overlapping ranges) give each row's result alone, bit for bit.
 // Bound: scores, exp and the weighted sum in fp32 with ~1 ulp exp: relative error of the
 // output within 1e-5 of max|v| (n <= 900 terms of weights summing to 1).
@@ -10,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "common/half.h"
 #include "isa_test_util.h"
 #include "kernels/kernel_table.h"
 
@@ -18,21 +20,41 @@ namespace {
 
 class AttendRowTest : public IsaTest {};
 
+// A cache of random values stored as float or f16; value(i) is what the kernel must read.
+struct Cache {
+  std::vector<float> f;
+  std::vector<std::uint16_t> h;
+  bool f16 = false;
+  Cache(std::size_t n, bool half, std::mt19937& rng) : f(n), f16(half) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    for (auto& x : f) x = nd(rng);
+    if (f16) {
+      h.resize(n);
+      for (std::size_t i = 0; i < n; ++i) h[i] = f32_to_f16(f[i]);
+    }
+  }
+  const void* at(std::int64_t i) const {
+    return f16 ? static_cast<const void*>(h.data() + i) : static_cast<const void*>(f.data() + i);
+  }
+  double value(std::int64_t i) const { return f16 ? f16_to_f32(h[static_cast<std::size_t>(i)]) : f[static_cast<std::size_t>(i)]; }
+};
+
 TEST_P(AttendRowTest, MatchesDoubleSoftmaxAttention) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const bool f16 : {false, true})
   for (const std::int64_t hd : {16, 48, 64, 128}) {
     for (const std::int64_t n : {1, 2, 15, 17, 300, 900}) {
       const std::int64_t capacity = 1000, stride = hd * 3 + 5, first = 777;  // wraps past slot 999
-      std::vector<float> k(static_cast<std::size_t>(capacity * stride)), v(k.size()), q(static_cast<std::size_t>(hd));
-      for (auto& x : k) x = nd(rng);
-      for (auto& x : v) x = nd(rng);
+      const Cache k(static_cast<std::size_t>(capacity * stride), f16, rng), v(k.f.size(), f16, rng);
+      std::vector<float> q(static_cast<std::size_t>(hd));
       for (auto& x : q) x = 0.5f * nd(rng);
       std::vector<float> out(static_cast<std::size_t>(hd)), scores(static_cast<std::size_t>(n));
       AttendRowArgs a;
       a.q = q.data();
-      a.k = k.data() + 2;  // a head offset inside the row
-      a.v = v.data() + 2;
+      a.k = k.at(2);  // a head offset inside the row
+      a.v = v.at(2);
+      a.kv_f16 = f16;
       a.head_dim = hd;
       a.stride = stride;
       a.capacity = capacity;
@@ -45,17 +67,17 @@ TEST_P(AttendRowTest, MatchesDoubleSoftmaxAttention) {
       std::vector<double> s(static_cast<std::size_t>(n));
       double mx = -1e300, sum = 0;
       for (std::int64_t j = 0; j < n; ++j) {
-        const float* kj = a.k + ((first + j) % capacity) * stride;
+        const std::int64_t kj = 2 + ((first + j) % capacity) * stride;
         double d = 0;
-        for (std::int64_t c = 0; c < hd; ++c) d += static_cast<double>(q[static_cast<std::size_t>(c)]) * kj[c];
+        for (std::int64_t c = 0; c < hd; ++c) d += static_cast<double>(q[static_cast<std::size_t>(c)]) * k.value(kj + c);
         s[static_cast<std::size_t>(j)] = d * a.scale;
         mx = std::max(mx, s[static_cast<std::size_t>(j)]);
       }
       for (auto& x : s) sum += (x = std::exp(x - mx));
       for (std::int64_t c = 0; c < hd; ++c) {
         double want = 0;
-        for (std::int64_t j = 0; j < n; ++j) want += s[static_cast<std::size_t>(j)] / sum * a.v[((first + j) % capacity) * stride + c];
-        ASSERT_NEAR(out[static_cast<std::size_t>(c)], want, 1e-5 * 4.0) << "hd " << hd << " n " << n << " c " << c;
+        for (std::int64_t j = 0; j < n; ++j) want += s[static_cast<std::size_t>(j)] / sum * v.value(2 + ((first + j) % capacity) * stride + c);
+        ASSERT_NEAR(out[static_cast<std::size_t>(c)], want, 1e-5 * 4.0) << "hd " << hd << " n " << n << " c " << c << " f16 " << f16;
       }
     }
   }
@@ -78,11 +100,10 @@ TEST_P(AttendRowTest, GroupedRowsEqualRowsAloneBitwise) {
       {{5, 10}, {300, 20}},                              // disjoint
       {{50, 200}, {60, 17}, {49, 1}, {52, 100}},         // nested and single
   };
+  for (const bool f16 : {false, true})
   for (const std::int64_t hd : {16, 48, 64, 128}) {
     const std::int64_t capacity = 1000, stride = hd * 2 + 3;
-    std::vector<float> k(static_cast<std::size_t>(capacity * stride)), v(k.size());
-    for (auto& x : k) x = nd(rng);
-    for (auto& x : v) x = nd(rng);
+    const Cache k(static_cast<std::size_t>(capacity * stride), f16, rng), v(k.f.size(), f16, rng);
     for (const auto& g : groups) {
       const int count = static_cast<int>(g.size());
       std::vector<std::vector<float>> q(g.size()), out(g.size()), scores(g.size()), out1(g.size()), scores1(g.size());
@@ -96,8 +117,9 @@ TEST_P(AttendRowTest, GroupedRowsEqualRowsAloneBitwise) {
         scores1[r] = scores[r];
         AttendRowArgs& a = rows[r];
         a.q = q[r].data();
-        a.k = k.data() + 1;
-        a.v = v.data() + 1;
+        a.k = k.at(1);
+        a.v = v.at(1);
+        a.kv_f16 = f16;
         a.head_dim = hd;
         a.stride = stride;
         a.capacity = capacity;

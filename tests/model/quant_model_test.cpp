@@ -132,6 +132,46 @@ TEST_F(SchemesTest, QuantizedLogitsStayWithinTheirBounds) {
   }
 }
 
+// f16 KV caches against fp32 ones (native weights, teacher forcing). Each cached key and value
+// is rounded to f16, a relative error of at most 2^-11 (4.9e-4) per element, so scores and
+// attention outputs move by about that much relative; through the 2 + 2 layers, whose
+// perturbation growth the 8-bit case measures (an rms weight error of ~0.8% gives <= 8%), that
+// is about 0.5% of the logits. Bounds: max relative logit error 2%, top-1 agreement >= 97%.
+TEST_F(SchemesTest, F16KvCacheStaysWithinItsBound) {
+  const auto forced = test::token_ids(native_->t);
+  const std::size_t vocab = native_->dump.logits.size() / forced.size();
+  LoadOptions lo;
+  lo.threads = 2;
+  lo.kv_cache = KvCacheType::f16;
+  const auto model = Model::load(dir_->file("model"), lo);
+  EXPECT_EQ(model->kv_cache(), KvCacheType::f16);
+  Outcome r;
+  TranscribeOptions o;
+  o.dump = &r.dump;
+  o.force_tokens = forced;
+  r.t = model->transcribe(*audio_, o);
+  ASSERT_EQ(r.dump.logits.size(), native_->dump.logits.size());
+  double worst = 0;
+  std::size_t agree = 0;
+  for (std::size_t k = 0; k < forced.size(); ++k) {
+    double num = 0, den = 0;
+    for (std::size_t v = 0; v < vocab; ++v) {
+      const double a = native_->dump.logits[k * vocab + v], b = r.dump.logits[k * vocab + v];
+      num += (a - b) * (a - b);
+      den += a * a;
+    }
+    worst = std::max(worst, std::sqrt(num / den));
+    agree += r.t.tokens[k].id == forced[k];
+  }
+  const double top1 = static_cast<double>(agree) / static_cast<double>(forced.size());
+  std::printf("kv f16: logit error max %.5f, top-1 agreement %.3f (%zu steps)\n", worst, top1, forced.size());
+  EXPECT_GT(worst, 0.0) << "f16 rounding must show (else the option is not in effect)";
+  EXPECT_LE(worst, 0.02);
+  EXPECT_GE(top1, 0.97);
+  EXPECT_THROW(parse_kv_cache_type("bf16"), Error);
+  EXPECT_EQ(parse_kv_cache_type("f16"), KvCacheType::f16);
+}
+
 TEST_F(SchemesTest, ForcedTokensOutsideTheVocabularyAreRejected) {
   LoadOptions lo;
   lo.threads = 1;

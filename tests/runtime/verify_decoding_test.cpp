@@ -212,34 +212,38 @@ namespace {
 
 // With packed encoder and decoder weights every stage computes each row the same way whatever
 // the batch (the float conv stem runs row-stable), so a live stream fed in any chunks gives the
-// offline logits bitwise, not only the tokens.
+// offline logits bitwise, not only the tokens; with fp32 and with f16 KV caches.
 TEST_F(VerifyDecoding, PackedSchemesMakeAnyChunkingBitwiseOffline) {
-  LoadOptions lo;
-  lo.threads = 2;
-  lo.quant.linear = WeightScheme::a8w4;
-  const auto model = Model::load(dir_->file("model"), lo);
-  std::mt19937 rng(11);
-  for (const char* clip : kClips) {
-    const auto audio = load_audio_16k_mono(test::shared_data(std::string("audio/") + clip)).samples;
-    StageDump offline_dump;
-    TranscribeOptions o;
-    o.dump = &offline_dump;
-    const auto want = test::token_ids(model->transcribe(audio, o));
-    for (int trial = 0; trial < 2; ++trial) {
-      StageDump dump;
-      SessionOptions so;
-      so.stop_on_eos = true;
-      so.dump = &dump;
-      auto s = model->new_session(so);
-      std::uniform_int_distribution<std::size_t> len(1, trial == 0 ? 3000 : 60000);
-      for (std::size_t i = 0; i < audio.size();) {
-        const std::size_t n = std::min(len(rng), audio.size() - i);
-        s->feed(std::span<const float>(audio).subspan(i, n));
-        i += n;
+  for (const KvCacheType kv : {KvCacheType::f32, KvCacheType::f16}) {
+    SCOPED_TRACE(kv_cache_type_name(kv));
+    LoadOptions lo;
+    lo.threads = 2;
+    lo.quant.linear = WeightScheme::a8w4;
+    lo.kv_cache = kv;
+    const auto model = Model::load(dir_->file("model"), lo);
+    std::mt19937 rng(11);
+    for (const char* clip : kClips) {
+      const auto audio = load_audio_16k_mono(test::shared_data(std::string("audio/") + clip)).samples;
+      StageDump offline_dump;
+      TranscribeOptions o;
+      o.dump = &offline_dump;
+      const auto want = test::token_ids(model->transcribe(audio, o));
+      for (int trial = 0; trial < 2; ++trial) {
+        StageDump dump;
+        SessionOptions so;
+        so.stop_on_eos = true;
+        so.dump = &dump;
+        auto s = model->new_session(so);
+        std::uniform_int_distribution<std::size_t> len(1, trial == 0 ? 3000 : 60000);
+        for (std::size_t i = 0; i < audio.size();) {
+          const std::size_t n = std::min(len(rng), audio.size() - i);
+          s->feed(std::span<const float>(audio).subspan(i, n));
+          i += n;
+        }
+        EXPECT_EQ(test::token_ids(s->finish()), want) << clip;
+        EXPECT_EQ(dump.encoder, offline_dump.encoder) << clip;
+        EXPECT_EQ(dump.logits, offline_dump.logits) << clip;
       }
-      EXPECT_EQ(test::token_ids(s->finish()), want) << clip;
-      EXPECT_EQ(dump.encoder, offline_dump.encoder) << clip;
-      EXPECT_EQ(dump.logits, offline_dump.logits) << clip;
     }
   }
 }

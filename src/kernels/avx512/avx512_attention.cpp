@@ -9,8 +9,8 @@
 // and adds instead of 16 horizontal sums; the same additions as hsum in the same order).
 // Softmax: the vector exp of avx512_util.h over each row's scores, 16 at a time. Values:
 // out += p_j v_j over the row's keys in position order, head_dim / 16 accumulators per row.
-// head_dim 16, 32, 64 or 128 (64 in the encoder, 128 in the decoder); other sizes take the
-// scalar reference.
+// Keys and values are fp32 or f16 (converted on load). head_dim 16, 32, 64 or 128 (64 in the
+// encoder, 128 in the decoder); other sizes take the scalar reference.
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
@@ -55,7 +55,17 @@ inline i64 imin(i64 a, i64 b) { return a < b ? a : b; }
 // read from L2 once for all R rows and from L1 by the others. Every row's arithmetic depends
 // only on its own q and key range (scores per key, its own softmax, values in position order
 // into one accumulator chain per 16 columns), never on the other rows of the call.
-template <int V, int R>
+// 16 consecutive cache values as fp32 (f16: vcvtph2ps, exact).
+template <bool F16>
+inline __m512 load_kv(const void* base, i64 index) {
+  if constexpr (F16) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const std::uint16_t*>(base) + index)));
+  } else {
+    return _mm512_loadu_ps(static_cast<const float*>(base) + index);
+  }
+}
+
+template <int V, int R, bool F16>
 void attend_fixed(const AttendRowArgs* rows) {
   const AttendRowArgs& a0 = rows[0];
   i64 lo = a0.first, hi = a0.first + a0.n;
@@ -66,10 +76,10 @@ void attend_fixed(const AttendRowArgs* rows) {
   }
   const __m512 vscale = _mm512_set1_ps(a0.scale);
   // Scores: blocks of 16 keys from lo.
-  const float* kp[16];
+  i64 kp[16];  // element index of each key's row
   for (i64 j0 = lo; j0 < hi; j0 += 16) {
     const int nk = static_cast<int>(imin(16, hi - j0));
-    for (int l = 0; l < nk; ++l) kp[l] = a0.k + ((j0 + l) % a0.capacity) * a0.stride;
+    for (int l = 0; l < nk; ++l) kp[l] = ((j0 + l) % a0.capacity) * a0.stride;
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const AttendRowArgs& a = rows[r];
@@ -83,9 +93,9 @@ void attend_fixed(const AttendRowArgs* rows) {
 #pragma GCC unroll 16
       for (int l = 0; l < 16; ++l) {
         if (l >= l0 && l < l1) {
-          acc[l] = _mm512_mul_ps(q[0], _mm512_loadu_ps(kp[l]));
+          acc[l] = _mm512_mul_ps(q[0], load_kv<F16>(a0.k, kp[l]));
 #pragma GCC unroll 16
-          for (int c = 1; c < V; ++c) acc[l] = _mm512_fmadd_ps(q[c], _mm512_loadu_ps(kp[l] + 16 * c), acc[l]);
+          for (int c = 1; c < V; ++c) acc[l] = _mm512_fmadd_ps(q[c], load_kv<F16>(a0.k, kp[l] + 16 * c), acc[l]);
         } else {
           acc[l] = _mm512_setzero_ps();
         }
@@ -128,10 +138,10 @@ void attend_fixed(const AttendRowArgs* rows) {
     for (int c = 0; c < V; ++c) o[r][c] = _mm512_setzero_ps();
   }
   for (i64 j = lo; j < hi; ++j) {
-    const float* vj = a0.v + (j % a0.capacity) * a0.stride;
+    const i64 vj = (j % a0.capacity) * a0.stride;
     __m512 vv[V];
 #pragma GCC unroll 16
-    for (int c = 0; c < V; ++c) vv[c] = _mm512_loadu_ps(vj + 16 * c);
+    for (int c = 0; c < V; ++c) vv[c] = load_kv<F16>(a0.v, vj + 16 * c);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const i64 jr = j - rows[r].first;
@@ -149,14 +159,20 @@ void attend_fixed(const AttendRowArgs* rows) {
   }
 }
 
+template <int V, bool F16>
+void attend_vf(const AttendRowArgs* rows, int count) {
+  switch (count) {
+    case 1: return attend_fixed<V, 1, F16>(rows);
+    case 2: return attend_fixed<V, 2, F16>(rows);
+    case 3: return attend_fixed<V, 3, F16>(rows);
+    default: return attend_fixed<V, 4, F16>(rows);
+  }
+}
+
 template <int V>
 void attend_v(const AttendRowArgs* rows, int count) {
-  switch (count) {
-    case 1: return attend_fixed<V, 1>(rows);
-    case 2: return attend_fixed<V, 2>(rows);
-    case 3: return attend_fixed<V, 3>(rows);
-    default: return attend_fixed<V, 4>(rows);
-  }
+  if (rows[0].kv_f16) return attend_vf<V, true>(rows, count);
+  attend_vf<V, false>(rows, count);
 }
 
 }  // namespace
