@@ -199,7 +199,14 @@ void amx_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
   for (i64 b = r0 / kQuantRowBlock; b < b_end; b += kPanelBlocks) {
     const int nb = static_cast<int>(imin(kPanelBlocks, b_end - b));
     unpack_panel(w, b, nb, panel);
+    // The next panel's packed bytes come from DRAM: prefetch them in slices while this panel's
+    // tile products run, so the unpack above does not wait for memory.
+    const std::uint8_t* next = w.data + (b + kPanelBlocks) * w.block_bytes;
+    const i64 next_bytes = imin(kPanelBlocks, b_end - b - kPanelBlocks) * w.block_bytes;
+    const i64 steps = (tiles + 1) / 2, slice = (next_bytes / 64 + steps - 1) / steps * 64;
     for (i64 mt = 0; mt < tiles; mt += 2) {
+      for (i64 off = (mt / 2) * slice, end = imin(off + slice, next_bytes); off < end; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T1);
       const bool two_m = mt + 1 < tiles;
       if (nb == 2) {
         if (two_m) tile_step<2, 2>(k, mt, b, r1); else tile_step<1, 2>(k, mt, b, r1);
