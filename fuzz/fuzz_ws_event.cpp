@@ -7,9 +7,9 @@
 // RealtimeSession::handle does. The session's state machine itself (session.update before
 // commit, backpressure, utterances, shutdown in src/server/realtime_session.cpp) lives in the
 // Beast WebSocket session and needs a Model and a Scheduler, so it is not reached here; it is
-// covered by tests/server (test_server_e2e) with a synthetic model. Parsing is stateless: each
-// frame gives the same result whatever came before, which the target checks by parsing the
-// previous frame again.
+// covered by tests/server (test_server_e2e) with a synthetic model, and fuzzed end to end by
+// fuzz_ws_session. Parsing is stateless: each frame gives the same result whatever came before,
+// which the target checks by parsing the previous frame again.
 //
 // Invariants: an error carries one of the documented codes and a non-empty message, and
 // error_event(code, message) is a JSON object {type: "error", error, code} with the message cut

@@ -375,6 +375,60 @@ def seeds_base64():
         put(t, name, text)
 
 
+# ---------------------------------------------------------------- realtime WebSocket sessions
+
+def seeds_ws_session():
+    """Scripts for fuzz_ws_session (the format is described at the top of fuzz/fuzz_ws_session.cpp):
+    byte 0 handshake, byte 1 flags, byte 2 mask seed, then ops."""
+    t = "fuzz_ws_session"
+    wave = bytes(range(90, 106))          # 16 bytes tiled into the waveform of a large append
+    update = [0, 0x00]                    # session.update, model voxtral-fuzz
+    update_words = [0, 0x24]              # delay_ms 480, timestamp_granularities ["word"]
+    big = lambda n: [1, n, 0] + list(wave)  # append (n - 127) * 64 samples
+    sync, final = [14], [4]
+
+    def text(b):
+        return [5, len(b)] + list(b)
+
+    # Two utterances on one socket (options changed in between), final sync, close 1000.
+    put(t, "two_utterances", bytes([0, 0x00, 0x37] + update + big(200) + big(200) + final + sync +
+                                   update_words + big(180) + final))
+    # Hostile events, each answered by its error; then a valid session.
+    put(t, "bad_json", bytes([0, 0x00, 0x11] + [3] + text(b'{"type":') +
+                             text(b'{"type":"session.update","model":1}') + [6, 3] + list(b"abc") +
+                             [0, 0x02, 0, 0x03, 0, 0x14] + text(b"[1,2]") +
+                             text(b'{"type":"input_audio_buffer.append","audio":"AAA"}') +
+                             text(b'{"type":"x"}') + update + [1, 3, 1] + list(b"\x01\x02\x03\x04\x05\x06") +
+                             final))
+    # Fragmented messages with pings between the fragments, sent a byte at a time.
+    put(t, "fragmented", bytes([0, 0x01, 0x55] + [7, 0x0F, 0, 0x00, 1, 2, 0, 1] +
+                               [7, 0x05, 1, 40] + list(range(80)) + [0, 2] + [8, 4] + list(b"ping") +
+                               [7, 0x04, 2, 1] + [7, 0x06, 3, 12] + list(b'{"type":"y"}') + [0, 1]))
+    # Messages past max_message_bytes: one frame (close 1009), and fragments adding up past it.
+    put(t, "oversized_frame", bytes([0, 0x00, 0x22] + update + [11, 0x05]))
+    put(t, "oversized_fragments", bytes([0, 0x00, 0x23] + update + [11, 0x85]))
+    # Abrupt close (reset, no sync) in the middle of an utterance's appends.
+    put(t, "abrupt_mid_append", bytes([0, 0xE0, 0x01] + update + big(255) + big(255)))
+    # Audio past the backlog before any session.update: error, close 1008.
+    put(t, "backlog_before_update", bytes([0, 0x00, 0x02] + big(255)))
+    # Graceful server shutdown with an open utterance: its done, then close 1001.
+    put(t, "shutdown_open_utterance", bytes([0, 0x00, 0x09] + update + big(200) + [15]))
+    # Handshake variants: version 12 (426), and a raw request (flags, mask, u16 length, bytes)
+    # that is a valid upgrade, then a sync.
+    put(t, "handshake_version", bytes([23]))
+    raw = b"GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: upgrade\r\n" \
+          b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n"
+    put(t, "handshake_raw", bytes([30, 0x00, 0x48, len(raw) & 0xFF, len(raw) >> 8]) + raw + bytes([14]))
+    # A text frame with a non-minimal 64-bit length: Beast fails the connection (1002).
+    put(t, "edge_frame", bytes([0, 0x00, 0x44] + update + [10, 0x41, 0x01, 4] + list(b"abcd")))
+    # A close frame with code 3000 and a reason: echoed.
+    put(t, "close_3000", bytes([0, 0x00, 0x45] + update + [12, 7, 5] + list(b"bye!!")))
+    # A second session beside this one (batched decoding; a third connection gets 503).
+    put(t, "concurrent", bytes([0, 0x00, 0x46] + update + big(200) + [9, 200, 0] + list(wave) + final))
+    # A shutdown racing an utterance's frames.
+    put(t, "shutdown_unsynced", bytes([0, 0x00, 0x47] + update + big(200) + final + big(150) + [0x1F]))
+
+
 if __name__ == "__main__":
     seeds_base64()
     seeds_json()
@@ -387,3 +441,4 @@ if __name__ == "__main__":
     seeds_audio_decode()
     seeds_pcm()
     seeds_resample_mel()
+    seeds_ws_session()

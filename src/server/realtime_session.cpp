@@ -92,6 +92,7 @@ void RealtimeSession::run(http::request<http::string_body> req, std::shared_ptr<
 
 void RealtimeSession::on_accept(beast::error_code ec) {
   if (ec) return fail();
+  accepted_ = true;
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   send(session_created_event(stream_->id(), std::chrono::duration_cast<std::chrono::seconds>(now).count()));
   if (st_->shutting_down) return on_shutdown();
@@ -209,6 +210,10 @@ void RealtimeSession::shutdown() {
 
 void RealtimeSession::on_shutdown() {
   if (shutdown_ || failed_) return;
+  // Nothing may be written before the handshake is done (Beast would write client-role, masked
+  // frames and start a close handshake inside the accept); on_accept sees shutting_down and
+  // comes back here.
+  if (!accepted_) return;
   shutdown_ = true;
   // The open utterance ends now and gets its transcription.done; an idle session gets an error
   // event saying why it is closed.

@@ -117,6 +117,7 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   bool read_paused_ = false;
   bool closing_ = false;     // a close is queued or done: no more reads or events
   bool failed_ = false;
+  bool accepted_ = false;  // the WebSocket handshake is done: events may be written
   bool validated_ = false;
   bool open_utterance_ = false;  // audio appended since the last final commit
   int dones_owed_ = 0;
