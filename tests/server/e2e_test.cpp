@@ -338,6 +338,19 @@ TEST_F(ServerE2E, DisconnectsHalfOpenAndSlowReadersDoNotDisturbOthers) {
   EXPECT_EQ(s.stop(SIGTERM, 15), 0);  // and it shuts down cleanly afterwards (sanitizers: exit status)
 }
 
+// The handshake limit: an upgrade request that never completes (a slowloris client) is dropped
+// at --request-timeout-s, with no reply, and the server keeps serving.
+TEST_F(ServerE2E, UpgradeThatNeverCompletesIsDroppedAtTheRequestTimeout) {
+  ServerProcess s(model(), "-t 1 --request-timeout-s 2", log());
+  const auto r = json_lines(client(s, "slowupgrade"));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["reply"], "");
+  EXPECT_GE(r[0]["closed_after_s"].get<double>(), 1.5);  // not before the timeout
+  EXPECT_LT(r[0]["closed_after_s"].get<double>(), 10.0);
+  expect_matches(json_lines(client(s, std::string("stream ") + clip(kClipA)))[0], kClipA);
+  EXPECT_EQ(s.stop(SIGTERM, 15), 0);
+}
+
 TEST_F(ServerE2E, AdmissionControlRefusesWhenFull) {
   ServerProcess s(model(), "-t 1 --max-sessions 2", log());
   const auto out = client(s, std::string("load ") + clip(kClipA) + " --sessions 4 --pace 1");

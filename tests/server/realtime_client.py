@@ -9,6 +9,7 @@ until transcription.done). Debian's python3-websockets (10.4). Prints one JSON o
   realtime_client.py URL disconnect WAV
   realtime_client.py URL nonreader WAV
   realtime_client.py URL halfopen
+  realtime_client.py URL slowupgrade
 """
 import argparse
 import asyncio
@@ -223,6 +224,26 @@ def cmd_halfopen(args):
     print(json.dumps({"switched": data.startswith(b"HTTP/1.1 101"), "closed_after_s": time.monotonic() - t0}))
 
 
+def cmd_slowupgrade(args):
+    """An upgrade request that never ends (headers without the closing blank line, then
+    silence): the request timeout must close the connection without a reply."""
+    host, port = args.url.split("//")[1].split("/")[0].split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+    t0 = time.monotonic()
+    s.settimeout(60)
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except (socket.timeout, ConnectionError):
+        pass
+    print(json.dumps({"reply": data.decode("latin-1"), "closed_after_s": time.monotonic() - t0}))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("url")
@@ -238,6 +259,8 @@ def main():
     args = p.parse_args()
     if args.cmd == "halfopen":
         return cmd_halfopen(args)
+    if args.cmd == "slowupgrade":
+        return cmd_slowupgrade(args)
     asyncio.run({"stream": cmd_stream, "load": cmd_load, "errors": cmd_errors, "disconnect": cmd_disconnect,
                  "nonreader": cmd_nonreader}[args.cmd](args))
 
