@@ -65,7 +65,7 @@
 // the trace of every input). An input takes 5-200 ms. The server runs on its own threads, so
 // coverage is not fully deterministic, and a race can need several runs of its input.
 // Client sockets bind 127.0.0.2-251 in turn (many connections a second would otherwise run out
-// of loopback ports in TIME_WAIT); the model's temporary directory is removed at exit.
+// of loopback ports in TIME_WAIT); the model's temporary directory is removed once it is loaded.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -181,12 +181,14 @@ Host& host() {
   vrt::LoadOptions lo;
   lo.threads = 1;
   h->model = vrt::Model::load(h->dir, lo);
+  // The loaded model needs no file any more (a mapping outlives its unlinked file): removed now,
+  // so a run that aborts on a finding leaves nothing behind.
+  std::error_code ec;
+  std::filesystem::remove_all(h->dir, ec);
   h->start();
   g_host = h;
   std::atexit([] {
     g_host->stop();
-    std::error_code ec;
-    std::filesystem::remove_all(g_host->dir, ec);
     delete g_host;
     g_host = nullptr;
   });
