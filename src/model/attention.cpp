@@ -9,17 +9,17 @@
 
 namespace vrt {
 
-KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvType type)
+KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type)
     : row_(std::int64_t{n_kv_heads} * head_dim), capacity_(capacity), type_(type) {}
 
 void KvCache::reserve(std::int64_t pos) {
-  const std::size_t have = type_ == KvType::f16 ? k16_.size() : k_.size();
+  const std::size_t have = type_ == KvCacheType::f16 ? k16_.size() : k_.size();
   const std::int64_t rows = static_cast<std::int64_t>(have) / row_;
   if (pos < rows || rows == capacity_) return;
   // Grow geometrically while positions are below the capacity; slots are positions then.
   const std::int64_t want = std::min(capacity_, std::max(pos + 1, 2 * rows));
   const auto n = static_cast<std::size_t>(want * row_);
-  if (type_ == KvType::f16) {
+  if (type_ == KvCacheType::f16) {
     k16_.resize(n);
     v16_.resize(n);
   } else {
@@ -38,7 +38,7 @@ std::uint16_t to_kv_f16(float x) {
 void KvCache::store(std::int64_t pos, const float* k, const float* v) {
   const auto off = static_cast<std::size_t>(slot(pos) * row_);
   const auto n = static_cast<std::size_t>(row_);
-  if (type_ == KvType::f16) {
+  if (type_ == KvCacheType::f16) {
     for (std::size_t i = 0; i < n; ++i) {
       k16_[off + i] = to_kv_f16(k[i]);
       v16_[off + i] = to_kv_f16(v[i]);
@@ -50,10 +50,10 @@ void KvCache::store(std::int64_t pos, const float* k, const float* v) {
 }
 
 const void* KvCache::k_base() const {
-  return type_ == KvType::f16 ? static_cast<const void*>(k16_.data()) : static_cast<const void*>(k_.data());
+  return type_ == KvCacheType::f16 ? static_cast<const void*>(k16_.data()) : static_cast<const void*>(k_.data());
 }
 const void* KvCache::v_base() const {
-  return type_ == KvType::f16 ? static_cast<const void*>(v16_.data()) : static_cast<const void*>(v_.data());
+  return type_ == KvCacheType::f16 ? static_cast<const void*>(v16_.data()) : static_cast<const void*>(v_.data());
 }
 
 // A task is up to kernels::kMaxAttendRows query rows that read the same keys: the query heads
@@ -69,8 +69,13 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
   constexpr int kRows = kernels::kMaxAttendRows;
   // GQA: rows = heads of a KV head (in runs of kRows); otherwise rows = positions of one head.
   const bool by_heads = group > 1;
-  const std::int64_t head_runs = by_heads ? std::int64_t{s.n_kv_heads} * ((group + kRows - 1) / kRows) : s.n_heads;
+  const std::int64_t runs_per_kv = (group + kRows - 1) / kRows;
+  const std::int64_t head_runs = by_heads ? s.n_kv_heads * runs_per_kv : s.n_heads;
   const std::int64_t pos_runs = by_heads ? m : (m + kRows - 1) / kRows;
+  const bool kv_f16 = cache.type() == KvCacheType::f16;
+  const auto* k_base = static_cast<const char*>(cache.k_base());
+  const auto* v_base = static_cast<const char*>(cache.v_base());
+  const std::int64_t value_bytes = kv_f16 ? 2 : 4;
   auto work = [&](std::int64_t begin, std::int64_t end) {
     std::vector<float> scores;
     kernels::AttendRowArgs rows[kRows];
@@ -79,7 +84,6 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
       int count = 0;
       std::int64_t i0 = pr, h0 = hr;
       if (by_heads) {
-        const std::int64_t runs_per_kv = (group + kRows - 1) / kRows;
         h0 = (hr / runs_per_kv) * group + (hr % runs_per_kv) * kRows;
         count = static_cast<int>(std::min<std::int64_t>(kRows, (hr / runs_per_kv + 1) * group - h0));
       } else {
@@ -95,9 +99,9 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
         const std::int64_t kv_off = (h / group) * hd;
         kernels::AttendRowArgs& a = rows[r];
         a.q = q + i * q_row + h * hd;
-        a.kv_f16 = cache.type() == KvType::f16;
-        a.k = static_cast<const char*>(cache.k_base()) + kv_off * (a.kv_f16 ? 2 : 4);
-        a.v = static_cast<const char*>(cache.v_base()) + kv_off * (a.kv_f16 ? 2 : 4);
+        a.kv_f16 = kv_f16;
+        a.k = k_base + kv_off * value_bytes;
+        a.v = v_base + kv_off * value_bytes;
         a.head_dim = hd;
         a.stride = cache.row_floats();
         a.capacity = cache.capacity();

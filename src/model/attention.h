@@ -12,21 +12,20 @@
 #include <vector>
 
 #include "runtime/thread_pool.h"
+#include "voxtral_rt/model.h"
 
 namespace vrt {
 
-// Key/value storage: fp32, or f16 (half the memory and the attention's reads; rounded to
-// nearest, saturated at +-65504 so a large activation cannot become inf).
-enum class KvType : std::uint8_t { f32, f16 };
-
+// Key/value storage (LoadOptions::kv_cache): fp32, or f16 (half the memory and the attention's
+// reads; rounded to nearest, saturated at +-65504 so a large activation cannot become inf).
 class KvCache {
  public:
-  KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvType type = KvType::f32);
+  KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type = KvCacheType::f32);
   // Makes room for `pos` (storage grows with the positions seen, up to the capacity).
   void reserve(std::int64_t pos);
   // Writes position pos's keys and values (row_floats() each); reserve(pos) first.
   void store(std::int64_t pos, const float* k, const float* v);
-  KvType type() const { return type_; }
+  KvCacheType type() const { return type_; }
   // Slot 0 of the keys / values (float or std::uint16_t f16 bits by type()).
   const void* k_base() const;
   const void* v_base() const;
@@ -37,7 +36,7 @@ class KvCache {
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }
   std::int64_t row_;
   std::int64_t capacity_;
-  KvType type_;
+  KvCacheType type_;
   std::vector<float> k_, v_;                 // f32
   std::vector<std::uint16_t> k16_, v16_;     // f16
 };

@@ -5,7 +5,7 @@
 
 namespace vrt {
 
-Decoder::Decoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_block, KvType kv_type)
+Decoder::Decoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_block, KvCacheType kv_type)
     : config_(config), w_(weights), max_block_(max_block), kv_type_(kv_type), rope_(config.head_dim, config.rope_theta) {}
 
 DecoderState Decoder::new_state() const {

@@ -33,7 +33,7 @@ class Decoder {
  public:
   // max_block: the most positions one forward() call may take.
   Decoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_block,
-          KvType kv_type = KvType::f32);
+          KvCacheType kv_type = KvCacheType::f32);
 
   DecoderState new_state() const;
   // out[0..dim) += E[token].
@@ -56,7 +56,7 @@ class Decoder {
   const ModelConfig& config_;
   const ModelWeights& w_;
   std::int64_t max_block_;
-  KvType kv_type_;
+  KvCacheType kv_type_;
   Rope rope_;
 };
 

@@ -8,7 +8,7 @@
 
 namespace vrt {
 Encoder::Encoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_chunk_frames,
-                 KvType kv_type)
+                 KvCacheType kv_type)
     : config_(config), w_(weights), max_chunk_(max_chunk_frames), kv_type_(kv_type),
       rope_(config.encoder.head_dim, config.encoder.rope_theta) {}
 

@@ -30,7 +30,7 @@ class Encoder {
  public:
   // max_chunk_frames: the most encoder frames one forward() call may produce.
   Encoder(const ModelConfig& config, const ModelWeights& weights, std::int64_t max_chunk_frames,
-          KvType kv_type = KvType::f32);
+          KvCacheType kv_type = KvCacheType::f32);
 
   EncoderState new_state() const;
   // mel: frame-major [t_mel, n_mels], t_mel even and <= 2 * max_chunk_frames. Writes the
@@ -44,7 +44,7 @@ class Encoder {
   const ModelConfig& config_;
   const ModelWeights& w_;
   std::int64_t max_chunk_;
-  KvType kv_type_;
+  KvCacheType kv_type_;
   Rope rope_;
 };
 

@@ -69,9 +69,8 @@ Model::Impl::Impl(const std::string& p, const LoadOptions& options, int threads)
   if (checkpoint) static_cast<const CheckpointWeightSource&>(*source).release_unviewed_pages();
   mel.emplace(MelConfig::from_model(config()));
   kv_cache = options.kv_cache;
-  const KvType kv = kv_cache == KvCacheType::f16 ? KvType::f16 : KvType::f32;
-  encoder.emplace(config(), weights, kEncoderChunkTokens * config().downsample_factor, kv);
-  decoder.emplace(config(), weights, kMaxDecoderBlock, kv);
+  encoder.emplace(config(), weights, kEncoderChunkTokens * config().downsample_factor, kv_cache);
+  decoder.emplace(config(), weights, kMaxDecoderBlock, kv_cache);
 }
 
 const ModelConfig& Model::Impl::config() const { return packed ? packed->config() : checkpoint->config(); }

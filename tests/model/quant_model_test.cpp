@@ -71,6 +71,32 @@ test::TempDir* SchemesTest::dir_ = nullptr;
 std::vector<float>* SchemesTest::audio_ = nullptr;
 Outcome* SchemesTest::native_ = nullptr;
 
+// Teacher-forced logits of `r` against the native run's: per step, the relative L2 error of
+// the logit vector; and the share of steps whose top-1 token is the forced (native) one.
+struct LogitError {
+  double max = 0, mean = 0, top1 = 0;
+};
+LogitError logit_error(const Outcome& native, const Outcome& r, const std::vector<int>& forced) {
+  const std::size_t vocab = native.dump.logits.size() / forced.size();
+  LogitError e;
+  std::size_t agree = 0;
+  for (std::size_t k = 0; k < forced.size(); ++k) {
+    double num = 0, den = 0;
+    for (std::size_t v = 0; v < vocab; ++v) {
+      const double a = native.dump.logits[k * vocab + v], b = r.dump.logits[k * vocab + v];
+      num += (a - b) * (a - b);
+      den += a * a;
+    }
+    const double rel = std::sqrt(num / den);
+    e.max = std::max(e.max, rel);
+    e.mean += rel;
+    agree += r.t.tokens[k].id == forced[k];
+  }
+  e.mean /= static_cast<double>(forced.size());
+  e.top1 = static_cast<double>(agree) / static_cast<double>(forced.size());
+  return e;
+}
+
 TEST_F(SchemesTest, FloatSchemesGiveTheNativeTokens) {
   ASSERT_GT(native_->t.tokens.size(), 50u);
   std::set<int> distinct;
@@ -101,7 +127,6 @@ TEST_F(SchemesTest, QuantizedLogitsStayWithinTheirBounds) {
       {WeightScheme::a8w4, WeightScheme::w4, 64, 0.85, 0.45},
   };
   const auto forced = test::token_ids(native_->t);
-  const std::size_t vocab = native_->dump.logits.size() / forced.size();
   for (const auto& c : cases) {
     QuantOptions q;
     q.linear = c.linear;
@@ -109,26 +134,12 @@ TEST_F(SchemesTest, QuantizedLogitsStayWithinTheirBounds) {
     q.group_size = c.group;
     const Outcome r = transcribe(dir_->file("model"), q, *audio_, forced);
     ASSERT_EQ(r.dump.logits.size(), native_->dump.logits.size()) << weight_scheme_name(c.linear);
-    double worst = 0, sum = 0;
-    std::size_t agree = 0;
-    for (std::size_t k = 0; k < forced.size(); ++k) {
-      double num = 0, den = 0;
-      for (std::size_t v = 0; v < vocab; ++v) {
-        const double a = native_->dump.logits[k * vocab + v], b = r.dump.logits[k * vocab + v];
-        num += (a - b) * (a - b);
-        den += a * a;
-      }
-      const double rel = std::sqrt(num / den);
-      worst = std::max(worst, rel);
-      sum += rel;
-      agree += r.t.tokens[k].id == forced[k];
-    }
-    const double top1 = static_cast<double>(agree) / static_cast<double>(forced.size());
+    const LogitError e = logit_error(*native_, r, forced);
     std::printf("%-6s embedding %-3s group %3d: logit error mean %.4f max %.4f, top-1 agreement %.3f (%zu steps)\n",
-                weight_scheme_name(c.linear), weight_scheme_name(c.embedding), c.group, sum / static_cast<double>(forced.size()),
-                worst, top1, forced.size());
-    EXPECT_LE(worst, c.max_rel_error) << weight_scheme_name(c.linear);
-    EXPECT_GE(top1, c.min_top1) << weight_scheme_name(c.linear);
+                weight_scheme_name(c.linear), weight_scheme_name(c.embedding), c.group, e.mean, e.max, e.top1,
+                forced.size());
+    EXPECT_LE(e.max, c.max_rel_error) << weight_scheme_name(c.linear);
+    EXPECT_GE(e.top1, c.min_top1) << weight_scheme_name(c.linear);
   }
 }
 
@@ -139,7 +150,6 @@ TEST_F(SchemesTest, QuantizedLogitsStayWithinTheirBounds) {
 // is about 0.5% of the logits. Bounds: max relative logit error 2%, top-1 agreement >= 97%.
 TEST_F(SchemesTest, F16KvCacheStaysWithinItsBound) {
   const auto forced = test::token_ids(native_->t);
-  const std::size_t vocab = native_->dump.logits.size() / forced.size();
   LoadOptions lo;
   lo.threads = 2;
   lo.kv_cache = KvCacheType::f16;
@@ -151,23 +161,11 @@ TEST_F(SchemesTest, F16KvCacheStaysWithinItsBound) {
   o.force_tokens = forced;
   r.t = model->transcribe(*audio_, o);
   ASSERT_EQ(r.dump.logits.size(), native_->dump.logits.size());
-  double worst = 0;
-  std::size_t agree = 0;
-  for (std::size_t k = 0; k < forced.size(); ++k) {
-    double num = 0, den = 0;
-    for (std::size_t v = 0; v < vocab; ++v) {
-      const double a = native_->dump.logits[k * vocab + v], b = r.dump.logits[k * vocab + v];
-      num += (a - b) * (a - b);
-      den += a * a;
-    }
-    worst = std::max(worst, std::sqrt(num / den));
-    agree += r.t.tokens[k].id == forced[k];
-  }
-  const double top1 = static_cast<double>(agree) / static_cast<double>(forced.size());
-  std::printf("kv f16: logit error max %.5f, top-1 agreement %.3f (%zu steps)\n", worst, top1, forced.size());
-  EXPECT_GT(worst, 0.0) << "f16 rounding must show (else the option is not in effect)";
-  EXPECT_LE(worst, 0.02);
-  EXPECT_GE(top1, 0.97);
+  const LogitError e = logit_error(*native_, r, forced);
+  std::printf("kv f16: logit error max %.5f, top-1 agreement %.3f (%zu steps)\n", e.max, e.top1, forced.size());
+  EXPECT_GT(e.max, 0.0) << "f16 rounding must show (else the option is not in effect)";
+  EXPECT_LE(e.max, 0.02);
+  EXPECT_GE(e.top1, 0.97);
   EXPECT_THROW(parse_kv_cache_type("bf16"), Error);
   EXPECT_EQ(parse_kv_cache_type("f16"), KvCacheType::f16);
 }

@@ -202,16 +202,9 @@ async def cmd_nonreader(args):
     print(json.dumps({"closed_by_server": closed, "after_s": time.monotonic() - t0}))
 
 
-def cmd_halfopen(args):
-    """A completed handshake, then silence (no pongs): the idle timeout must drop it."""
-    host, port = args.url.split("//")[1].split("/")[0].split(":")
-    s = socket.create_connection((host, int(port)))
-    key = base64.b64encode(b"0123456789abcdef").decode()
-    auth = "Authorization: Bearer %s\r\n" % args.key if args.key else ""
-    s.sendall(("GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n" % (key, auth)).encode())
-    t0 = time.monotonic()
-    s.settimeout(30)
+def read_until_closed(s, timeout):
+    """Everything the server sends until it closes (or `timeout` s of silence)."""
+    s.settimeout(timeout)
     data = b""
     try:
         while True:
@@ -221,6 +214,19 @@ def cmd_halfopen(args):
             data += b
     except (socket.timeout, ConnectionError):
         pass
+    return data
+
+
+def cmd_halfopen(args):
+    """A completed handshake, then silence (no pongs): the idle timeout must drop it."""
+    host, port = args.url.split("//")[1].split("/")[0].split(":")
+    s = socket.create_connection((host, int(port)))
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    auth = "Authorization: Bearer %s\r\n" % args.key if args.key else ""
+    s.sendall(("GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n" % (key, auth)).encode())
+    t0 = time.monotonic()
+    data = read_until_closed(s, 30)
     print(json.dumps({"switched": data.startswith(b"HTTP/1.1 101"), "closed_after_s": time.monotonic() - t0}))
 
 
@@ -231,16 +237,7 @@ def cmd_slowupgrade(args):
     s = socket.create_connection((host, int(port)))
     s.sendall(b"GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
     t0 = time.monotonic()
-    s.settimeout(60)
-    data = b""
-    try:
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    except (socket.timeout, ConnectionError):
-        pass
+    data = read_until_closed(s, 60)
     print(json.dumps({"reply": data.decode("latin-1"), "closed_after_s": time.monotonic() - t0}))
 
 
