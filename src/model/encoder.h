@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "model/attention.h"
@@ -26,6 +27,13 @@ struct EncoderState {
   std::vector<KvCache> kv;      // one per layer
 };
 
+// One stream's part of a batched encoder call: t_mel mel frames (even) continuing `state`.
+struct EncoderSegment {
+  EncoderState* state = nullptr;
+  const float* mel = nullptr;  // frame-major [t_mel, n_mels]
+  std::int64_t t_mel = 0;
+};
+
 class Encoder {
  public:
   // max_chunk_frames: the most encoder frames one forward() call may produce.
@@ -37,6 +45,16 @@ class Encoder {
   // encoder output [t_mel / 2, dim] (after the final norm) to `out`.
   void forward(EncoderState& state, const float* mel, std::int64_t t_mel, std::vector<float>& out,
                ThreadPool* pool) const;
+  // Cross-session batching: the segments' outputs stacked in `out` [sum t_mel / 2, dim], one
+  // call in which every weight matrix is read once for all of them (conv stem, projections and
+  // feed-forward over the stacked rows; RoPE, cache and attention per segment). A row's values
+  // equal those of forward() on its own state when every encoder matrix is packed (see
+  // rows_batch_independent()); callers batch several segments only then.
+  void forward_segments(std::span<const EncoderSegment> segments, std::vector<float>& out, ThreadPool* pool) const;
+  // True when the encoder's and adapter's matrices are all packed (quantized): their rows then
+  // compute bitwise the same in any batch (quant.h), so any chunking and any stacking of
+  // streams gives the same encoder output. Float matmuls change tiling above 16 rows.
+  bool rows_batch_independent() const;
   // enc: [downsample * n_tokens, dim] -> out [n_tokens, decoder dim].
   void adapter(const float* enc, std::int64_t n_tokens, std::vector<float>& out, ThreadPool* pool) const;
 

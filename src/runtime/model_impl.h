@@ -70,17 +70,21 @@ struct Model::Impl {
 std::unique_ptr<Session> make_session(const Model::Impl& model, std::shared_ptr<const Model> keep_alive,
                                       const SessionOptions& options);
 
-// Cross-session batched decoding (the server's scheduler). A session in batched mode runs mel,
-// encoder, adapter and its prompt blocks in feed() but leaves the later positions to
-// decode_batch(); finish() decodes what is left itself. Tokens are the same either way.
+// Cross-session batching (the server's scheduler). A session in batched mode runs the mel
+// front end in feed() and leaves the rest to decode_batch(): the encoder too when its rows are
+// batch-independent (Encoder::rows_batch_independent, packed weights; else feed() runs encoder,
+// adapter and prompt blocks as before), and the decoder positions after the prompt. finish()
+// computes what is left itself. Tokens are the same either way.
 void set_batched_decoding(Session& session, bool on);
 // Appends the end of the stream (the padding finish() adds) and runs it through mel and
 // encoder; a batched session leaves its positions to decode_batch. Then only finish() may
 // follow (it decodes whatever is left and returns the transcript).
 void end_stream_audio(Session& session);
-// Decoder passes, each one forward over every session with pending positions (one segment of
-// up to its verify_tokens rows per session, at most max_rows rows in all, at least one row for
-// each session that fits), until no session has pending positions. The sessions must come
+// First the sessions' buffered audio through the encoder and adapter, stacked over sessions
+// (each encoder matrix read once per call for all of them) when feed() left it, and their
+// prompt blocks; then decoder passes, each one forward over every session with pending
+// positions (one segment of up to its verify_tokens rows per session, at most max_rows rows in
+// all, at least one row for each session that fits), until no session has pending positions. The sessions must come
 // from this model and be in batched mode. Returns the tokens generated.
 std::int64_t decode_batch(const Model::Impl& model, std::span<Session* const> sessions, std::int64_t max_rows);
 // The largest batch whose rows each compute bitwise as they would alone: 16 while any decoder

@@ -119,9 +119,13 @@ class SessionImpl final : public Session {
   Transcript finish() override {
     if (finished_) throw Error(Status::bad_state, "finish() called twice");
     if (!ended_) end_stream();
-    if (deferred_) {  // what decode_batch has not decoded, decoded alone
-      deferred_ = false;
+    if (defer_encoder_ || deferred_) {  // what decode_batch has not computed, computed alone
       std::lock_guard<std::mutex> lock(m_.pool_mutex);
+      if (defer_encoder_) {
+        defer_encoder_ = false;
+        run_encoder();
+      }
+      deferred_ = false;
       run_decoder();
     }
     finished_ = true;
@@ -137,6 +141,7 @@ class SessionImpl final : public Session {
     enc_ = m_.encoder->new_state();
     dec_ = m_.decoder->new_state();
     mel_frames_.clear();
+    mel_used_ = 0;
     pending_.clear();
     tokens_.clear();
     total_tokens_ = 0;
@@ -150,6 +155,7 @@ class SessionImpl final : public Session {
     step_ms_.clear();
     stopped_ = finished_ = ended_ = false;
     deferred_ = batched_;
+    defer_encoder_ = batched_ && m_.encoder->rows_batch_independent();
     followers_.clear();
     if (o_.dump) *o_.dump = {};
     // Every stream starts with the same 32 tokens of silence and the same prompt.
@@ -163,7 +169,7 @@ class SessionImpl final : public Session {
 
   // The state after the constant prefix, when the stream start really is constant.
   std::shared_ptr<const PrefixState> export_prefix() const {
-    if (dec_.next_pos != const_positions_ || !pending_.empty()) return nullptr;
+    if (dec_.next_pos != const_positions_ || !pending_.empty() || mel_used_ != 0) return nullptr;
     return std::make_shared<const PrefixState>(PrefixState{mel_, mel_frames_, enc_, dec_, stream_samples_});
   }
 
@@ -200,8 +206,48 @@ class SessionImpl final : public Session {
     ended_ = true;
   }
 
-  // Batched decoding (decode_batch): positions are decoded by the caller's passes.
-  void set_batched(bool on) { batched_ = deferred_ = on; }
+  // Batched mode (decode_batch): positions are decoded by the caller's passes, and when the
+  // encoder's rows are batch-independent its chunks are computed by the caller's batched calls.
+  void set_batched(bool on) {
+    batched_ = deferred_ = on;
+    defer_encoder_ = on && m_.encoder->rows_batch_independent();
+  }
+  bool encoder_deferred() const { return defer_encoder_; }
+  // The next encoder chunk: whole tokens of buffered mel frames, at most kEncoderChunkTokens
+  // (0 when none is ready). Its frames start at chunk_mel().
+  std::int64_t chunk_frames() const {
+    if (stopped_) return 0;
+    const std::int64_t nm = cfg_.encoder.audio.num_mel_bins;
+    const std::int64_t frames = static_cast<std::int64_t>(mel_frames_.size()) / nm - mel_used_;
+    return std::min(Model::Impl::kEncoderChunkTokens * frames_per_token_, frames / frames_per_token_ * frames_per_token_);
+  }
+  const float* chunk_mel() const { return mel_frames_.data() + mel_used_ * cfg_.encoder.audio.num_mel_bins; }
+  EncoderState& encoder_state() { return enc_; }
+  // Takes the chunk's results: encoder output enc [f / 2, encoder dim] and audio embeddings
+  // emb [f / frames_per_token, dim], computed in enc_ms; runs the prompt positions they complete
+  // (and, unless deferred, the decoder).
+  void take_chunk(std::int64_t f, const float* enc, const float* emb, double enc_ms) {
+    const std::int64_t n_tokens = f / frames_per_token_;
+    if (o_.dump) {
+      const float* mel = chunk_mel();
+      o_.dump->mel.insert(o_.dump->mel.end(), mel, mel + f * cfg_.encoder.audio.num_mel_bins);
+      o_.dump->encoder.insert(o_.dump->encoder.end(), enc, enc + f / 2 * cfg_.encoder.dim);
+      o_.dump->adapter.insert(o_.dump->adapter.end(), emb, emb + n_tokens * cfg_.dim);
+    }
+    stats_.encoder_ms += enc_ms;
+    const double share = enc_ms / static_cast<double>(n_tokens);
+    for (std::int64_t r = 0; r < n_tokens; ++r)
+      pending_.push_back({std::vector<float>(emb + r * cfg_.dim, emb + (r + 1) * cfg_.dim), share});
+    mel_used_ += f;
+    run_decoder();
+  }
+  // Drops the mel frames the encoder has consumed (all of them once the stream stopped).
+  void compact_mel() {
+    const std::int64_t nm = cfg_.encoder.audio.num_mel_bins;
+    if (stopped_) mel_used_ = static_cast<std::int64_t>(mel_frames_.size()) / nm;
+    mel_frames_.erase(mel_frames_.begin(), mel_frames_.begin() + mel_used_ * nm);
+    mel_used_ = 0;
+  }
   // Rows this session would put in the next pass: its verification block, once past the prompt.
   std::int64_t rows_wanted() const {
     if (stopped_ || dec_.next_pos < static_cast<std::int64_t>(prompt_.size())) return 0;
@@ -242,8 +288,8 @@ class SessionImpl final : public Session {
     ++stats_.decode_passes;
     return accepted;
   }
-  void add_batched_ms(double ms) {
-    stats_.decode_ms += ms;
+  void add_batched_ms(double ms, bool decoder = true) {
+    if (decoder) stats_.decode_ms += ms;
     stats_.total_ms += ms;
   }
 
@@ -297,7 +343,7 @@ class SessionImpl final : public Session {
       mel_.feed(samples, mel_frames_);
       stats_.mel_ms += ms_since(t);
     }
-    {
+    if (!defer_encoder_) {
       std::lock_guard<std::mutex> lock(m_.pool_mutex);  // sessions share the compute threads
       run_encoder();
     }
@@ -306,31 +352,13 @@ class SessionImpl final : public Session {
 
   // Whole tokens of buffered mel frames -> encoder -> adapter -> decoder.
   void run_encoder() {
-    const std::int64_t nm = cfg_.encoder.audio.num_mel_bins;
-    const std::int64_t chunk = Model::Impl::kEncoderChunkTokens * frames_per_token_;
-    const std::int64_t frames = static_cast<std::int64_t>(mel_frames_.size()) / nm;
-    std::int64_t done = 0;
-    while (!stopped_ && frames - done >= frames_per_token_) {
-      const std::int64_t f = std::min(chunk, (frames - done) / frames_per_token_ * frames_per_token_);
-      const float* mel = mel_frames_.data() + done * nm;
-      if (o_.dump) o_.dump->mel.insert(o_.dump->mel.end(), mel, mel + f * nm);
+    while (const std::int64_t f = chunk_frames()) {
       const auto t = Clock::now();
-      m_.encoder->forward(enc_, mel, f, enc_out_, &m_.pool);
-      if (o_.dump) o_.dump->encoder.insert(o_.dump->encoder.end(), enc_out_.begin(), enc_out_.end());
+      m_.encoder->forward(enc_, chunk_mel(), f, enc_out_, &m_.pool);
       m_.encoder->adapter(enc_out_.data(), f / frames_per_token_, emb_, &m_.pool);
-      const double enc_ms = ms_since(t);
-      stats_.encoder_ms += enc_ms;
-      if (o_.dump) o_.dump->adapter.insert(o_.dump->adapter.end(), emb_.begin(), emb_.end());
-      const double share = enc_ms / static_cast<double>(f / frames_per_token_);
-      for (std::size_t r = 0; r < emb_.size(); r += static_cast<std::size_t>(cfg_.dim))
-        pending_.push_back({std::vector<float>(emb_.begin() + static_cast<std::ptrdiff_t>(r),
-                                               emb_.begin() + static_cast<std::ptrdiff_t>(r) + cfg_.dim),
-                            share});
-      done += f;
-      run_decoder();
+      take_chunk(f, enc_out_.data(), emb_.data(), ms_since(t));
     }
-    if (stopped_) done = frames;  // nothing more will be computed: drop the frames
-    mel_frames_.erase(mel_frames_.begin(), mel_frames_.begin() + done * nm);
+    compact_mel();
   }
 
   // The prompt runs in two blocks whatever the cache does, so that cached and computed starts
@@ -482,6 +510,7 @@ class SessionImpl final : public Session {
   DecoderState dec_;
   IncrementalDecoder text_;
   std::vector<float> mel_frames_, enc_out_, emb_, logits_;
+  std::int64_t mel_used_ = 0;      // leading frames of mel_frames_ the encoder has consumed
   std::int64_t verify_k_ = 1;      // positions per decoder pass (verification decoding)
   std::int64_t const_positions_ = 0;  // decoder positions of the constant prefix
   bool use_prefix_ = false;           // start from the model's prefix state
@@ -489,6 +518,7 @@ class SessionImpl final : public Session {
   std::int64_t pass_p0_ = 0;       // the first position of the current pass
   bool batched_ = false;           // set_batched: decode_batch decodes past the prompt
   bool deferred_ = false;          // batched_ until finish()
+  bool defer_encoder_ = false;     // batched_ with a batch-independent encoder, until finish()
   bool ended_ = false;             // end_stream() ran: no more audio
   std::unordered_map<int, Follower> followers_;  // verification guesses (see guess_after)
   struct Pending {
@@ -539,6 +569,57 @@ std::int64_t max_batch_rows(const Model::Impl& m) {
   return packed ? 32 : 16;
 }
 
+namespace {
+
+// The sessions' buffered whole tokens of mel frames through the encoder and adapter, stacked in
+// calls of at most kEncoderBatchTokens tokens (each session's chunk at most kEncoderChunkTokens,
+// as alone), so that each encoder matrix is read once per call for all streams. Only sessions
+// whose encoder is deferred (batch-independent rows) are here: their chunks give the same bits
+// stacked or alone, chunked in any way.
+void encode_batch(const Model::Impl& m, const std::vector<SessionImpl*>& sessions) {
+  constexpr std::int64_t kEncoderBatchTokens = 4 * Model::Impl::kEncoderChunkTokens;
+  const std::int64_t fpt = m.config().samples_per_token() / m.config().encoder.audio.hop_length;
+  const std::int64_t enc_dim = m.config().encoder.dim, dim = m.config().dim;
+  std::vector<SessionImpl*> in;
+  std::vector<std::int64_t> frames;
+  std::vector<EncoderSegment> segments;
+  std::vector<float> enc, emb;
+  std::size_t start = 0;
+  for (;;) {
+    in.clear();
+    frames.clear();
+    segments.clear();
+    std::int64_t tokens = 0;
+    for (std::size_t i = 0; i < sessions.size(); ++i) {  // a rotating first one, as in the passes
+      SessionImpl* s = sessions[(start + i) % sessions.size()];
+      const std::int64_t f = s->encoder_deferred() ? s->chunk_frames() : 0;
+      if (f == 0 || tokens + f / fpt > kEncoderBatchTokens) continue;
+      in.push_back(s);
+      frames.push_back(f);
+      segments.push_back({&s->encoder_state(), s->chunk_mel(), f});
+      tokens += f / fpt;
+    }
+    if (in.empty()) break;
+    start = (start + 1) % sessions.size();
+    const auto t = Clock::now();
+    m.encoder->forward_segments(segments, enc, &m.pool);
+    m.encoder->adapter(enc.data(), tokens, emb, &m.pool);
+    const double ms = ms_since(t);
+    std::int64_t row = 0;  // the segment's first token
+    for (std::size_t j = 0; j < in.size(); ++j) {
+      const std::int64_t k = frames[j] / fpt;
+      const double share = ms * static_cast<double>(k) / static_cast<double>(tokens);
+      in[j]->take_chunk(frames[j], enc.data() + row * fpt / 2 * enc_dim, emb.data() + row * dim, share);
+      in[j]->add_batched_ms(share, /*decoder=*/false);
+      row += k;
+    }
+  }
+  for (SessionImpl* s : sessions)
+    if (s->encoder_deferred()) s->compact_mel();
+}
+
+}  // namespace
+
 std::int64_t decode_batch(const Model::Impl& m, std::span<Session* const> sessions, std::int64_t max_rows) {
   std::vector<SessionImpl*> s;
   for (Session* p : sessions) {
@@ -555,6 +636,7 @@ std::int64_t decode_batch(const Model::Impl& m, std::span<Session* const> sessio
   std::int64_t tokens = 0;
   std::size_t start = 0;
   std::lock_guard<std::mutex> lock(m.pool_mutex);
+  encode_batch(m, s);
   for (;;) {
     // One row for every session first (starting from a rotating one, so that when the cap
     // leaves sessions out it is not always the same ones), then more verification rows each.

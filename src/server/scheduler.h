@@ -3,14 +3,16 @@
 // Connections (I/O threads) queue audio and end-of-utterance markers on a Stream; one compute
 // thread owned by the Scheduler works in rounds: each round takes at most one quantum of audio
 // (or one end of utterance) from every runnable stream, feeds the audio through each session's
-// mel and encoder, then decodes all the streams' new positions together: one decoder pass per
-// step over every stream with a pending position (cross-session batching, decode_batch in
-// runtime/model_impl.h), so each weight matrix is read once per step for all of them. The
+// mel front end, then computes all the streams' new audio together: one encoder call for the
+// streams' new frames stacked (packed encoder weights; float ones run per session in feed())
+// and one decoder pass per step over every stream with a pending position (cross-session
+// batching, decode_batch in runtime/model_impl.h), so each weight matrix is read once per call
+// for all of them. The
 // model's own thread pool parallelizes inside each call. So every stream gets an equal share,
 // a stream that falls behind shows it as lag (queued, unprocessed audio) instead of starving
 // the others, and tokens are bitwise those of the stream decoded alone (batches stay within
 // the rows for which the kernels are batch-independent). With batch = false each session
-// decodes inside its own feed() (the behaviour before batching, for comparison).
+// runs its encoder and decoder inside its own feed() (no batching, for comparison).
 //
 // Memory per stream is bounded: append() reports `pause` once the backlog reaches its limit and
 // the connection stops reading its socket (TCP backpressure) until on_resume; live sessions keep
@@ -101,7 +103,7 @@ class Stream {
 struct SchedulerOptions {
   int max_streams = 8;
   std::size_t quantum_samples = 4 * 1280;  // audio per stream per turn: 4 decoder positions
-  bool batch = true;                       // cross-session batched decoding
+  bool batch = true;                       // cross-session batched encoder and decoder
   int max_batch_rows = 0;                  // rows per batched pass (at most, and 0 =, max_batch_rows(model))
 };
 

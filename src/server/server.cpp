@@ -27,7 +27,7 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
       ioc(*ioc_owner) {
   SchedulerOptions so;
   so.max_streams = opt.max_sessions;
-  // VRT_BATCH=0 turns cross-session batched decoding off (benchmarks compare both).
+  // VRT_BATCH=0 turns cross-session batching off (benchmarks compare both).
   if (const char* b = std::getenv("VRT_BATCH"); b != nullptr && std::string_view(b) == "0") so.batch = false;
   scheduler = Scheduler::create(model, so);
 }

@@ -123,8 +123,60 @@ TEST_F(BatchDecode, ConcurrentStreamsGiveTheOfflineTokensAndLogits) {
         EXPECT_EQ(runs[i].tokens, test::token_ids(ref));
         EXPECT_EQ(runs[i].done[0].text, ref.text);
         EXPECT_TRUE(runs[i].dumps[0].logits == ref_dump.logits);  // bitwise
+        // Packed encoders run stacked over the streams in decode_batch: same bits as offline.
+        EXPECT_TRUE(runs[i].dumps[0].encoder == ref_dump.encoder);
+        EXPECT_TRUE(runs[i].dumps[0].adapter == ref_dump.adapter);
       }
     }
+  }
+}
+
+// Encoder::forward_segments with packed weights: streams stacked in one call (of different
+// lengths, one empty, chunked differently in each call) give bitwise the encoder output of each
+// stream alone in one piece. Float weights are not batch-independent (their tiling changes
+// above 16 rows), so sessions do not stack them.
+TEST_F(BatchDecode, StackedEncoderSegmentsEqualEachStreamAlone) {
+  EXPECT_FALSE(load(WeightScheme::native)->impl().encoder->rows_batch_independent());
+  const auto model = load(WeightScheme::a8w4);
+  const auto& m = model->impl();
+  const Encoder& enc = *m.encoder;
+  ASSERT_TRUE(enc.rows_batch_independent());
+  const std::int64_t nm = m.config().encoder.audio.num_mel_bins, d = m.config().encoder.dim;
+  // Per stream: the mel frames of each of its calls (even counts; 0 = not in that call).
+  const std::vector<std::vector<std::int64_t>> calls = {{16, 2, 64, 8}, {0, 32, 6, 0}, {64, 64, 2, 48}};
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<std::vector<float>> mel(calls.size()), alone(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    std::int64_t frames = 0;
+    for (const auto f : calls[i]) frames += f;
+    for (std::int64_t k = 0; k < frames * nm; ++k) mel[i].push_back(nd(rng));
+    EncoderState st = enc.new_state();
+    enc.forward(st, mel[i].data(), frames, alone[i], &m.pool);
+  }
+  std::vector<EncoderState> states;
+  for (std::size_t i = 0; i < calls.size(); ++i) states.push_back(enc.new_state());
+  std::vector<std::vector<float>> stacked(calls.size());
+  std::vector<std::int64_t> at(calls.size(), 0);
+  std::vector<float> out;
+  for (std::size_t c = 0; c < calls[0].size(); ++c) {
+    std::vector<EncoderSegment> segs;
+    for (std::size_t i = 0; i < calls.size(); ++i) segs.push_back({&states[i], mel[i].data() + at[i] * nm, calls[i][c]});
+    enc.forward_segments(segs, out, &m.pool);
+    std::int64_t row = 0;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const std::int64_t n = calls[i][c] / 2;
+      stacked[i].insert(stacked[i].end(), out.begin() + row * d, out.begin() + (row + n) * d);
+      row += n;
+      at[i] += calls[i][c];
+    }
+    EXPECT_EQ(row * d, static_cast<std::int64_t>(out.size()));
+  }
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(states[i].next_frame, at[i] / 2);
+    ASSERT_EQ(stacked[i].size(), alone[i].size());
+    EXPECT_TRUE(stacked[i] == alone[i]);  // bitwise
   }
 }
 
