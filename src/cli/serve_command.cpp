@@ -47,6 +47,13 @@ Runner add_serve_command(CLI::App& app) {
                   "Queued audio per realtime session before the server stops reading it (backpressure)")
       ->check(CLI::Range(0.5, 3600.0))
       ->capture_default_str();
+  cmd->add_option("--quantum-ms", o->opt.quantum_ms,
+                  "Most audio per stream per compute round: a stream that fell behind catches up in batches "
+                  "of this size (larger: more throughput, more latency while behind)")
+      ->check(CLI::Range(80, 10240) & CLI::Validator([](std::string& s) {
+        return std::stoi(s) % 80 == 0 ? std::string() : std::string("a multiple of 80 ms (one decoder position)");
+      }, "multiple of 80"))
+      ->capture_default_str();
   cmd->add_option("--max-message-kb", o->opt.max_message_bytes, "")->group("")->transform([](std::string s) {
     return std::to_string(std::stoull(s) * 1024);
   });

@@ -167,7 +167,7 @@ void Scheduler::loop() {
       freed.push_back(std::move(s->session_));
       return true;
     });
-    // The round: one item from each runnable stream, in an order that rotates between rounds
+    // The round: one turn for each runnable stream, in an order that rotates between rounds
     // (so callbacks and finishes do not always favour the same stream).
     std::vector<Turn> turns;
     const std::size_t n = streams_.size();
@@ -181,17 +181,23 @@ void Scheduler::loop() {
         t.finish = true;
         s->queue_.pop_front();
       } else {
-        const std::size_t left = front.audio.size() - front.offset;
-        const std::size_t q = std::min(left, options_.quantum_samples);
-        if (front.offset == 0 && q == left) {
-          t.work.audio = std::move(front.audio);
-        } else {
-          const auto b = front.audio.begin() + static_cast<std::ptrdiff_t>(front.offset);
-          t.work.audio.assign(b, b + static_cast<std::ptrdiff_t>(q));
-          front.offset += q;
+        // Up to a quantum from the queued appends (several when the stream is behind: a stream
+        // that fell back catches up in larger, cheaper batches), up to its next end marker.
+        for (std::size_t want = options_.quantum_samples; want > 0 && !s->queue_.empty() && !s->queue_.front().end;) {
+          auto& item = s->queue_.front();
+          const std::size_t left = item.audio.size() - item.offset;
+          const std::size_t q = std::min(left, want);
+          if (t.work.audio.empty() && item.offset == 0 && q == left) {
+            t.work.audio = std::move(item.audio);
+          } else {
+            const auto b = item.audio.begin() + static_cast<std::ptrdiff_t>(item.offset);
+            t.work.audio.insert(t.work.audio.end(), b, b + static_cast<std::ptrdiff_t>(q));
+            item.offset += q;
+          }
+          if (q == left) s->queue_.pop_front();
+          s->backlog_ -= q;
+          want -= q;
         }
-        if (q == left) s->queue_.pop_front();
-        s->backlog_ -= q;
         t.have_audio = true;
       }
       t.resume = s->paused_ && s->backlog_ <= s->limits_.max_backlog_samples / 2;
@@ -223,6 +229,7 @@ void Scheduler::loop() {
       if (t.have_audio && t.ok) samples_total_ += static_cast<std::int64_t>(t.work.audio.size());
     }
     compute_s_ += dt;
+    ++rounds_;
     note_steps_locked(turn_steps_);
   }
 }
@@ -303,6 +310,7 @@ SchedulerStats Scheduler::stats() const {
   st.audio_s_total = static_cast<double>(samples_total_) / kModelSampleRateHz;
   st.compute_s_total = compute_s_;
   st.utterances_total = utterances_;
+  st.rounds_total = rounds_;
   for (const auto& s : streams_)
     if (!s->closed_) st.lags.push_back({s->id_, static_cast<double>(s->backlog_) / kModelSampleRateHz});
   return st;

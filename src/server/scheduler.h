@@ -102,7 +102,7 @@ class Stream {
 
 struct SchedulerOptions {
   int max_streams = 8;
-  std::size_t quantum_samples = 4 * 1280;  // audio per stream per turn: 4 decoder positions
+  std::size_t quantum_samples = 8 * 1280;  // most audio per stream per turn: 8 decoder positions
   bool batch = true;                       // cross-session batched encoder and decoder
   int max_batch_rows = 0;                  // rows per batched pass (at most, and 0 =, max_batch_rows(model))
 };
@@ -114,6 +114,7 @@ struct SchedulerStats {
   double audio_s_total = 0;              // audio processed
   double compute_s_total = 0;            // time the compute thread spent in feed/finish
   std::int64_t utterances_total = 0;
+  std::int64_t rounds_total = 0;         // compute rounds (one turn per runnable stream each)
   struct Lag {
     std::string id;
     double lag_s;
@@ -165,6 +166,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::int64_t samples_total_ = 0;
   double compute_s_ = 0;
   std::int64_t utterances_ = 0;
+  std::int64_t rounds_ = 0;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> step_marks_;
 };
 

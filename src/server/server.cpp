@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "server/server_internal.h"
+#include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt::server {
@@ -29,6 +30,7 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
   so.max_streams = opt.max_sessions;
   // VRT_BATCH=0 turns cross-session batching off (benchmarks compare both).
   if (const char* b = std::getenv("VRT_BATCH"); b != nullptr && std::string_view(b) == "0") so.batch = false;
+  so.quantum_samples = static_cast<std::size_t>(std::max(80, opt.quantum_ms)) * (kModelSampleRateHz / 1000);
   scheduler = Scheduler::create(model, so);
 }
 
@@ -82,6 +84,8 @@ std::string Server::State::render_metrics() const {
   metric("vrt_audio_seconds_total", "counter", "Audio processed, all sessions.", s.audio_s_total);
   metric("vrt_compute_seconds_total", "counter", "Time the compute thread spent in feed/finish.", s.compute_s_total);
   metric("vrt_utterances_total", "counter", "Utterances and uploads transcribed to the end.", s.utterances_total);
+  metric("vrt_scheduler_rounds_total", "counter", "Compute rounds (each takes up to a quantum of audio per stream).",
+         s.rounds_total);
   metric("vrt_http_requests_total", "counter", "HTTP requests (upgrades included).", metrics.http_requests.load());
   metric("vrt_realtime_sessions_total", "counter", "Realtime sessions accepted.", metrics.realtime_sessions.load());
   metric("vrt_slow_reader_closes_total", "counter", "Connections closed because the client stopped reading.",

@@ -25,6 +25,7 @@ struct ServerOptions {
   std::size_t max_upload_bytes = 25u << 20;  // one HTTP request body
   double max_upload_duration_s = 600;        // decoded audio of one upload
   double max_backlog_s = 10;                 // queued audio per realtime session before reads pause
+  int quantum_ms = 640;                      // audio per stream per compute round (a multiple of 80)
   std::size_t max_outbound_events = 256;     // unsent events before a non-reading client is closed
   int handshake_timeout_s = 30;
   int idle_timeout_s = 300;                  // WebSocket: no frame (pings are sent at half of it)

@@ -185,6 +185,39 @@ TEST_F(SchedulerTest, SixStreamsWithDelaysBatchedOrNotGiveTheOfflineTokens) {
   }
 }
 
+// A stream that is behind (here: all its 80 ms appends queued before it starts) is processed a
+// quantum at a time, gathered over many appends, not one append per round; the transcript is
+// still the offline one.
+TEST_F(SchedulerTest, BehindStreamCatchesUpAQuantumPerRound) {
+  const auto audio = clip("jfk.wav");
+  const std::size_t quantum = 8 * 1280, append = 1280;
+  auto sched = Scheduler::create(model(), {.max_streams = 1, .quantum_samples = quantum});
+  std::promise<Transcript> done;
+  StreamHandlers h;
+  h.on_done = [&](Transcript&& t) { done.set_value(std::move(t)); };
+  h.on_error = [&](const std::string& e) { done.set_exception(std::make_exception_ptr(std::runtime_error(e))); };
+  auto stream = sched->open(std::move(h), {.max_backlog_samples = 0});
+  ASSERT_TRUE(stream);
+  SessionOptions so;
+  so.stop_on_eos = true;
+  ASSERT_TRUE(stream->configure(so));
+  for (std::size_t i = 0; i < audio.size(); i += append)
+    stream->append({audio.begin() + static_cast<std::ptrdiff_t>(i),
+                    audio.begin() + static_cast<std::ptrdiff_t>(std::min(audio.size(), i + append))});
+  stream->end_utterance();
+  stream->start();
+  auto f = done.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  const Transcript t = f.get();
+  EXPECT_EQ(test::token_ids(t), test::token_ids(model()->transcribe(audio)));
+  // ceil(samples / quantum) audio rounds and one for the end marker (one per append would be
+  // 138 rounds for these 11 s).
+  const auto st = sched->stats();
+  EXPECT_EQ(st.rounds_total, static_cast<std::int64_t>((audio.size() + quantum - 1) / quantum) + 1);
+  EXPECT_NEAR(st.audio_s_total, static_cast<double>(audio.size()) / kModelSampleRateHz, 1e-9);
+  sched->stop();
+}
+
 TEST_F(SchedulerTest, BacklogPausesAndResumes) {
   auto sched = Scheduler::create(model(), {.max_streams = 1});
   std::mutex mu;
