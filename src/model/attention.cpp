@@ -10,22 +10,29 @@
 namespace vrt {
 
 KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type)
-    : row_(std::int64_t{n_kv_heads} * head_dim), capacity_(capacity), type_(type) {}
+    : n_heads_(n_kv_heads), head_dim_(head_dim), capacity_(capacity), type_(type) {}
+
+template <typename T>
+void KvCache::grow(std::vector<T>& data, std::int64_t slots) const {
+  std::vector<T> next(static_cast<std::size_t>(n_heads_ * slots * head_dim_));
+  const std::int64_t have = slots_ * head_dim_;
+  for (std::int64_t h = 0; h < n_heads_ && have > 0; ++h)
+    std::copy(data.begin() + h * have, data.begin() + (h + 1) * have, next.begin() + h * slots * head_dim_);
+  data = std::move(next);
+}
 
 void KvCache::reserve(std::int64_t pos) {
-  const std::size_t have = type_ == KvCacheType::f16 ? k16_.size() : k_.size();
-  const std::int64_t rows = static_cast<std::int64_t>(have) / row_;
-  if (pos < rows || rows == capacity_) return;
+  if (pos < slots_ || slots_ == capacity_) return;
   // Grow geometrically while positions are below the capacity; slots are positions then.
-  const std::int64_t want = std::min(capacity_, std::max(pos + 1, 2 * rows));
-  const auto n = static_cast<std::size_t>(want * row_);
+  const std::int64_t want = std::min(capacity_, std::max(pos + 1, 2 * slots_));
   if (type_ == KvCacheType::f16) {
-    k16_.resize(n);
-    v16_.resize(n);
+    grow(k16_, want);
+    grow(v16_, want);
   } else {
-    k_.resize(n);
-    v_.resize(n);
+    grow(k_, want);
+    grow(v_, want);
   }
+  slots_ = want;
 }
 
 namespace {
@@ -36,16 +43,20 @@ std::uint16_t to_kv_f16(float x) {
 }  // namespace
 
 void KvCache::store(std::int64_t pos, const float* k, const float* v) {
-  const auto off = static_cast<std::size_t>(slot(pos) * row_);
-  const auto n = static_cast<std::size_t>(row_);
-  if (type_ == KvCacheType::f16) {
-    for (std::size_t i = 0; i < n; ++i) {
-      k16_[off + i] = to_kv_f16(k[i]);
-      v16_[off + i] = to_kv_f16(v[i]);
+  const auto hd = static_cast<std::size_t>(head_dim_);
+  for (std::int64_t h = 0; h < n_heads_; ++h) {
+    const auto dst = static_cast<std::size_t>(h * head_stride() + slot(pos) * head_dim_);
+    const float* ks = k + h * head_dim_;
+    const float* vs = v + h * head_dim_;
+    if (type_ == KvCacheType::f16) {
+      for (std::size_t i = 0; i < hd; ++i) {
+        k16_[dst + i] = to_kv_f16(ks[i]);
+        v16_[dst + i] = to_kv_f16(vs[i]);
+      }
+    } else {
+      std::memcpy(k_.data() + dst, ks, hd * sizeof(float));
+      std::memcpy(v_.data() + dst, vs, hd * sizeof(float));
     }
-  } else {
-    std::memcpy(k_.data() + off, k, n * sizeof(float));
-    std::memcpy(v_.data() + off, v, n * sizeof(float));
   }
 }
 
@@ -59,6 +70,7 @@ const void* KvCache::v_base() const {
 // A task is up to kernels::kMaxAttendRows query rows that read the same keys: the query heads
 // of one KV head (GQA) at one position, or else one head at consecutive positions (their
 // windows overlap but for the first and last keys). The kernel reads each key once per task.
+// Tasks run head by head, so a head's keys are read from memory about once per call.
 void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cache, const AttentionShape& s,
             float* out, ThreadPool* pool) {
   const int hd = s.head_dim;
@@ -80,7 +92,9 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
     std::vector<float> scores;
     kernels::AttendRowArgs rows[kRows];
     for (std::int64_t task = begin; task < end; ++task) {
-      const std::int64_t pr = task / head_runs, hr = task % head_runs;
+      // Head-major: a thread's consecutive tasks read the same head's keys and values (a 750-key
+      // encoder window is 2 x 192 KB), from L2 after the first position group, not from memory.
+      const std::int64_t hr = task / pos_runs, pr = task % pos_runs;
       int count = 0;
       std::int64_t i0 = pr, h0 = hr;
       if (by_heads) {
@@ -96,14 +110,14 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
         const std::int64_t h = by_heads ? h0 + r : h0;
         const std::int64_t p = p0 + i;
         const std::int64_t lo = std::max<std::int64_t>(0, p - s.window + 1);
-        const std::int64_t kv_off = (h / group) * hd;
+        const std::int64_t kv_off = (h / group) * cache.head_stride();
         kernels::AttendRowArgs& a = rows[r];
         a.q = q + i * q_row + h * hd;
         a.kv_f16 = kv_f16;
         a.k = k_base + kv_off * value_bytes;
         a.v = v_base + kv_off * value_bytes;
         a.head_dim = hd;
-        a.stride = cache.row_floats();
+        a.stride = cache.slot_stride();
         a.capacity = cache.capacity();
         a.first = lo;
         a.n = p - lo + 1;

@@ -23,19 +23,25 @@ class KvCache {
   KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type = KvCacheType::f32);
   // Makes room for `pos` (storage grows with the positions seen, up to the capacity).
   void reserve(std::int64_t pos);
-  // Writes position pos's keys and values (row_floats() each); reserve(pos) first.
+  // Writes position pos's keys and values ([n_kv_heads, head_dim] each); reserve(pos) first.
   void store(std::int64_t pos, const float* k, const float* v);
   KvCacheType type() const { return type_; }
-  // Slot 0 of the keys / values (float or std::uint16_t f16 bits by type()).
+  // Slot 0 of KV head 0's keys / values (float or std::uint16_t f16 bits by type()). Layout
+  // [kv_head][slot][head_dim]: one head's keys are contiguous, so attention streams them
+  // (a position-major layout put a head's consecutive keys 8 KB apart: an L1 set and a page per key).
   const void* k_base() const;
   const void* v_base() const;
   std::int64_t capacity() const { return capacity_; }
-  std::int64_t row_floats() const { return row_; }  // values per position (slot stride)
+  std::int64_t head_stride() const { return slots_ * head_dim_; }  // values from one KV head to the next
+  std::int64_t slot_stride() const { return head_dim_; }           // values from one slot to the next
 
  private:
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }
-  std::int64_t row_;
+  template <typename T>
+  void grow(std::vector<T>& data, std::int64_t slots) const;
+  std::int64_t n_heads_, head_dim_;
   std::int64_t capacity_;
+  std::int64_t slots_ = 0;  // allocated slots per head (grows to the capacity)
   KvCacheType type_;
   std::vector<float> k_, v_;                 // f32
   std::vector<std::uint16_t> k16_, v16_;     // f16
