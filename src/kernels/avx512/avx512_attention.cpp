@@ -100,10 +100,15 @@ void attend_fixed(const AttendRowArgs* rows) {
           acc[l] = _mm512_setzero_ps();
         }
       }
-      alignas(64) float block[16];
-      _mm512_store_ps(block, _mm512_mul_ps(sum16(acc), vscale));
-      float* dst = a.scores + (j0 + l0 - a.first);
-      for (int l = l0; l < l1; ++l) *dst++ = block[l];
+      const __m512 sc = _mm512_mul_ps(sum16(acc), vscale);
+      if (l0 == 0) {  // lanes [0, l1) to scores[j0 - first ..] (a masked store; in bounds)
+        _mm512_mask_storeu_ps(a.scores + (j0 - a.first), static_cast<__mmask16>((1u << l1) - 1), sc);
+      } else {  // the row's first block starts inside it
+        alignas(64) float block[16];
+        _mm512_store_ps(block, sc);
+        float* dst = a.scores + (j0 + l0 - a.first);
+        for (int l = l0; l < l1; ++l) *dst++ = block[l];
+      }
     }
   }
   // Softmax numerators in place; inv[r] = 1 / sum.
@@ -137,16 +142,27 @@ void attend_fixed(const AttendRowArgs* rows) {
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) o[r][c] = _mm512_setzero_ps();
   }
+  // Keys [all_lo, all_hi) are in every row's range: no per-row checks there (same operations).
+  i64 all_lo = a0.first, all_hi = a0.first + a0.n;
+#pragma GCC unroll 4
+  for (int r = 1; r < R; ++r) {
+    all_lo = imax(all_lo, rows[r].first);
+    all_hi = imin(all_hi, rows[r].first + rows[r].n);
+  }
+  if (all_lo > all_hi) all_lo = all_hi = hi;
+  const float* sp[R];  // each row's score of key j is sp[r][j]
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) sp[r] = rows[r].scores - rows[r].first;
   for (i64 j = lo; j < hi; ++j) {
     const i64 vj = (j % a0.capacity) * a0.stride;
     __m512 vv[V];
 #pragma GCC unroll 16
     for (int c = 0; c < V; ++c) vv[c] = load_kv<F16>(a0.v, vj + 16 * c);
+    const bool all = j >= all_lo && j < all_hi;
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      const i64 jr = j - rows[r].first;
-      if (jr < 0 || jr >= rows[r].n) continue;
-      const __m512 w = _mm512_set1_ps(rows[r].scores[jr]);
+      if (!all && (j < rows[r].first || j >= rows[r].first + rows[r].n)) continue;
+      const __m512 w = _mm512_set1_ps(sp[r][j]);
 #pragma GCC unroll 16
       for (int c = 0; c < V; ++c) o[r][c] = _mm512_fmadd_ps(w, vv[c], o[r][c]);
     }
