@@ -294,6 +294,16 @@ TEST_F(ServerE2E, ApiKeyOnEveryRequestAndUpgrade) {
   EXPECT_NE(out.find("--api-key"), std::string::npos) << out;
 }
 
+// A round quantum that is not a whole number of decoder positions (80 ms) is refused before
+// anything loads.
+TEST_F(ServerE2E, QuantumMustBeWholeDecoderPositions) {
+  std::string out;
+  EXPECT_NE(test::run_command(bin("voxtral-rt") + " serve -m /nonexistent --quantum-ms 100", &out), 0);
+  EXPECT_NE(out.find("multiple of 80"), std::string::npos) << out;
+  EXPECT_NE(test::run_command(bin("voxtral-rt") + " serve -m /nonexistent --quantum-ms 0", &out), 0);
+  EXPECT_NE(out.find("--quantum-ms: Value 0 not in range"), std::string::npos) << out;
+}
+
 TEST_F(ServerE2E, HostileRealtimeEventsGetErrorEvents) {
   ServerProcess s(model(), "-t 1", log());
   const auto out = client(s, std::string("errors ") + clip(kClipA));
