@@ -211,9 +211,12 @@ TEST_F(SchedulerTest, BehindStreamCatchesUpAQuantumPerRound) {
   const Transcript t = f.get();
   EXPECT_EQ(test::token_ids(t), test::token_ids(model()->transcribe(audio)));
   // ceil(samples / quantum) audio rounds and one for the end marker (one per append would be
-  // 138 rounds for these 11 s).
+  // 138 rounds for these 11 s). on_done fires inside the last round, which is counted just
+  // after it: wait for that.
+  const auto rounds = static_cast<std::int64_t>((audio.size() + quantum - 1) / quantum) + 1;
+  for (int i = 0; i < 500 && sched->stats().rounds_total < rounds; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   const auto st = sched->stats();
-  EXPECT_EQ(st.rounds_total, static_cast<std::int64_t>((audio.size() + quantum - 1) / quantum) + 1);
+  EXPECT_EQ(st.rounds_total, rounds);
   EXPECT_NEAR(st.audio_s_total, static_cast<double>(audio.size()) / kModelSampleRateHz, 1e-9);
   sched->stop();
 }
