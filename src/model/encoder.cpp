@@ -28,10 +28,7 @@ void Encoder::forward(EncoderState& st, const float* mel, std::int64_t t_mel, st
 }
 
 bool Encoder::rows_batch_independent() const {
-  bool packed = w_.adapter_in.quantized() && w_.adapter_out.quantized();
-  for (const auto& L : w_.encoder)
-    for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) packed = packed && w->quantized();
-  return packed;
+  return w_.adapter_in.quantized() && w_.adapter_out.quantized() && all_linears_packed(w_.encoder);
 }
 
 void Encoder::forward_segments(std::span<const EncoderSegment> segments, std::vector<float>& out,

@@ -30,6 +30,16 @@ struct DecoderLayerWeights {
   kernels::WeightView ada_down, ada_up;  // ada_rms_norm_t_cond.0 [t_dim, dim], .2 [dim, t_dim]
 };
 
+// True when every linear matrix of the layers is packed (quantized): their rows then compute
+// bitwise the same in any batch (quant.h), which cross-session batching relies on.
+template <typename Layer>
+bool all_linears_packed(const std::vector<Layer>& layers) {
+  for (const auto& L : layers)
+    for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3})
+      if (!w->quantized()) return false;
+  return true;
+}
+
 // Which part of the model a linear weight belongs to (it picks the quantization scheme).
 enum class WeightPart { encoder, decoder, embedding, head };
 

@@ -154,8 +154,7 @@ class SessionImpl final : public Session {
     latency_ms_.clear();
     step_ms_.clear();
     stopped_ = finished_ = ended_ = false;
-    deferred_ = batched_;
-    defer_encoder_ = batched_ && m_.encoder->rows_batch_independent();
+    defer_to_batch();
     followers_.clear();
     if (o_.dump) *o_.dump = {};
     // Every stream starts with the same 32 tokens of silence and the same prompt.
@@ -209,8 +208,8 @@ class SessionImpl final : public Session {
   // Batched mode (decode_batch): positions are decoded by the caller's passes, and when the
   // encoder's rows are batch-independent its chunks are computed by the caller's batched calls.
   void set_batched(bool on) {
-    batched_ = deferred_ = on;
-    defer_encoder_ = on && m_.encoder->rows_batch_independent();
+    batched_ = on;
+    defer_to_batch();
   }
   bool encoder_deferred() const { return defer_encoder_; }
   // The next encoder chunk: whole tokens of buffered mel frames, at most kEncoderChunkTokens
@@ -294,6 +293,12 @@ class SessionImpl final : public Session {
   }
 
  private:
+  // In batched mode the decoder (and a batch-independent encoder) wait for decode_batch.
+  void defer_to_batch() {
+    deferred_ = batched_;
+    defer_encoder_ = batched_ && m_.encoder->rows_batch_independent();
+  }
+
   // Decoder positions computed from the left-pad silence alone (so the same for every stream).
   // Mel frame f covers samples [hop f - n_fft/2, hop f + n_fft/2): frames f <= F are silence,
   // F = (left_pad - n_fft/2) / hop. conv1 frame t reads mel t-2..t, conv2 frame i reads conv1
@@ -563,10 +568,7 @@ void end_stream_audio(Session& session) {
 }
 
 std::int64_t max_batch_rows(const Model::Impl& m) {
-  bool packed = m.weights.output.quantized();
-  for (const auto& L : m.weights.decoder)
-    for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w1, &L.w2, &L.w3}) packed = packed && w->quantized();
-  return packed ? 32 : 16;
+  return m.weights.output.quantized() && all_linears_packed(m.weights.decoder) ? 32 : 16;
 }
 
 namespace {
