@@ -11,6 +11,8 @@
 // * BM_QGemm: m = 16 / 39 (prefill) / 64 / 256 / 1500 (encoder batches), encoder shapes 5120 x 1280
 //   and 1280 x 5120, one hot copy. GOPs = 2 m rows cols per second (int8 or fp32 multiply-adds).
 //   Also m = 1 / 4 / 8 on a hot 2048 x 3072 copy: the compute ceiling of the small-m tiles.
+// * BM_QPass: m = 1..32 on the FFN-up shape, 4-bit group 128 (the server's model) from DRAM,
+//   2 threads: a batched decoder pass's cost per row once compute, not reading, bounds it.
 // Run with --benchmark_repetitions=5 --benchmark_report_aggregates_only=true on a shared machine.
 #include <benchmark/benchmark.h>
 
@@ -75,8 +77,8 @@ struct PackedCopies {
   vrt::kernels::PackedLayout layout;
   QuantFormat f;
   std::size_t stride = 0, copies = 0, bytes = 0;
-  PackedCopies(QuantFormat fmt, std::int64_t rows, std::int64_t cols, bool hot) : f(fmt) {
-    layout = vrt::kernels::packed_layout(fmt, rows, cols, fmt == QuantFormat::q8 ? 0 : 32, "bench");
+  PackedCopies(QuantFormat fmt, std::int64_t rows, std::int64_t cols, bool hot, std::int64_t group = 32) : f(fmt) {
+    layout = vrt::kernels::packed_layout(fmt, rows, cols, fmt == QuantFormat::q8 ? 0 : group, "bench");
     bytes = static_cast<std::size_t>(layout.data_bytes + layout.scale_count * 2);
     stride = (bytes + 63) / 64 * 64;
     copies = hot ? 1 : kPoolBytes / stride;
@@ -108,15 +110,15 @@ struct PackedCopies {
   }
 };
 
-// args: rows, cols, fmt, act, m, threads, isa. Cold weights (pool) unless `hot`.
-void run_linear(benchmark::State& state, bool hot) {
+// args: rows, cols, fmt, act, m, threads, isa (BM_QPass: and the group). Cold weights (pool) unless `hot`.
+void run_linear(benchmark::State& state, bool hot, std::int64_t group = 32) {
   const std::int64_t rows = state.range(0), cols = state.range(1);
   const QuantFormat f = state.range(2) == 8 ? QuantFormat::q8 : QuantFormat::q4;
   const bool dyn = state.range(3) != 0;
   const std::int64_t m = state.range(4);
   const auto threads = static_cast<int>(state.range(5));
   if (!use_isa(state, state.range(6))) return;
-  const PackedCopies w(f, rows, cols, hot);
+  const PackedCopies w(f, rows, cols, hot, group);
   std::vector<float> x(static_cast<std::size_t>(m * cols)), y(static_cast<std::size_t>(m * rows));
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -139,6 +141,7 @@ void run_linear(benchmark::State& state, bool hot) {
 void BM_QGemv(benchmark::State& state) { run_linear(state, false); }
 void BM_QSmallM(benchmark::State& state) { run_linear(state, false); }
 void BM_QGemm(benchmark::State& state) { run_linear(state, true); }
+void BM_QPass(benchmark::State& state) { run_linear(state, false, state.range(7)); }
 
 constexpr std::int64_t kAmx = 5, kVnni512 = 4, kAvx512 = 2, kVnni2 = 3, kAvx2 = 1;
 
@@ -201,5 +204,15 @@ void gemm_args(benchmark::internal::Benchmark* b) {
     }
 }
 BENCHMARK(BM_QGemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Batched decoder passes (server rounds, verification): the FFN-up shape at 4-bit group 128
+// from DRAM, 2 threads, m = 1..32: where the pass stops being bound by the weight reads.
+void pass_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "cols", "fmt", "act", "m", "threads", "isa", "group"});
+  for (std::int64_t m : {1, 4, 8, 16, 24, 32})
+    for (std::int64_t isa : {kAmx, kVnni512}) b->Args({9216, 3072, 4, 1, m, 2, isa, 128});
+  for (std::int64_t m : {16, 32}) b->Args({9216, 3072, 8, 1, m, 2, kAmx, 0});
+}
+BENCHMARK(BM_QPass)->Apply(pass_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
