@@ -55,17 +55,22 @@ struct QMatmulArgs {
   std::int64_t ldy = 0;
 };
 
-// One query row against one head's keys/values in a ring cache (see model/attention.h): keys of
-// positions first .. first + n - 1 live at slot (pos % capacity) * stride of k / v. The rows of
-// one attend_rows call share k, v, head_dim, stride, capacity and scale; each has its own q,
-// key range, out and scores.
+// Keys are stored transposed in blocks of kKeyBlock positions: element c of slot s's key is at
+// key_index (so one vector load is one dimension of 16 consecutive keys, and a block of scores
+// needs no horizontal sums). Values are rows: element c of slot s at s * stride + c.
+inline constexpr std::int64_t kKeyBlock = 16;
+
+// One query row against one head's keys/values in a ring cache (see model/attention.h): the
+// keys and values of positions first .. first + n - 1 live at slot pos % capacity (capacity a
+// multiple of kKeyBlock). The rows of one attend_rows call share k, v, head_dim, stride,
+// capacity and scale; each has its own q, key range, out and scores.
 struct AttendRowArgs {
   const float* q = nullptr;
-  const void* k = nullptr;  // float, or f16 bits (std::uint16_t) when kv_f16
+  const void* k = nullptr;  // float, or f16 bits (std::uint16_t) when kv_f16; key_index layout
   const void* v = nullptr;
   bool kv_f16 = false;
   std::int64_t head_dim = 0;
-  std::int64_t stride = 0;
+  std::int64_t stride = 0;  // values: elements from one slot to the next
   std::int64_t capacity = 0;
   std::int64_t first = 0;
   std::int64_t n = 0;
@@ -73,6 +78,12 @@ struct AttendRowArgs {
   float* out = nullptr;     // head_dim values
   float* scores = nullptr;  // n floats of scratch
 };
+
+// Index of element c of position pos's key in k (kKeyBlock-slot blocks, each [head_dim][16]).
+inline std::int64_t key_index(const AttendRowArgs& a, std::int64_t pos, std::int64_t c) {
+  const std::int64_t s = pos % a.capacity;
+  return ((s / kKeyBlock) * a.head_dim + c) * kKeyBlock + s % kKeyBlock;
+}
 
 struct KernelTable {
   CpuIsa isa = CpuIsa::ref;
@@ -100,7 +111,7 @@ struct KernelTable {
   void (*attend_rows)(const AttendRowArgs* rows, int count) = nullptr;
 };
 
-inline constexpr int kMaxAttendRows = 4;
+inline constexpr int kMaxAttendRows = 8;
 
 // Threads get W rows in multiples of this (a multiple of every ISA's row tile).
 inline constexpr std::int64_t kMatmulRowAlign = 16;

@@ -10,7 +10,10 @@
 namespace vrt {
 
 KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type)
-    : n_heads_(n_kv_heads), head_dim_(head_dim), capacity_(capacity), type_(type) {}
+    : n_heads_(n_kv_heads),
+      head_dim_(head_dim),
+      capacity_((capacity + kernels::kKeyBlock - 1) / kernels::kKeyBlock * kernels::kKeyBlock),
+      type_(type) {}
 
 template <typename T>
 void KvCache::grow(std::vector<T>& data, std::int64_t slots) const {
@@ -23,8 +26,10 @@ void KvCache::grow(std::vector<T>& data, std::int64_t slots) const {
 
 void KvCache::reserve(std::int64_t pos) {
   if (pos < slots_ || slots_ == capacity_) return;
-  // Grow geometrically while positions are below the capacity; slots are positions then.
-  const std::int64_t want = std::min(capacity_, std::max(pos + 1, 2 * slots_));
+  // Grow geometrically while positions are below the capacity; slots are positions then. Whole
+  // key blocks, so a head's blocks stay contiguous and the re-layout below is one copy per head.
+  constexpr std::int64_t kb = kernels::kKeyBlock;
+  const std::int64_t want = std::min(capacity_, (std::max(pos + 1, 2 * slots_) + kb - 1) / kb * kb);
   if (type_ == KvCacheType::f16) {
     grow(k16_, want);
     grow(v16_, want);
@@ -43,19 +48,23 @@ std::uint16_t to_kv_f16(float x) {
 }  // namespace
 
 void KvCache::store(std::int64_t pos, const float* k, const float* v) {
+  constexpr std::int64_t kb = kernels::kKeyBlock;
   const auto hd = static_cast<std::size_t>(head_dim_);
+  const std::int64_t s = slot(pos);
   for (std::int64_t h = 0; h < n_heads_; ++h) {
-    const auto dst = static_cast<std::size_t>(h * head_stride() + slot(pos) * head_dim_);
+    const auto vdst = static_cast<std::size_t>(h * head_stride() + s * head_dim_);
+    // Key element i at block (s / kb), row i, lane s % kb (kernels::key_index).
+    const auto kdst = static_cast<std::size_t>(h * head_stride() + (s / kb) * head_dim_ * kb + s % kb);
     const float* ks = k + h * head_dim_;
     const float* vs = v + h * head_dim_;
     if (type_ == KvCacheType::f16) {
       for (std::size_t i = 0; i < hd; ++i) {
-        k16_[dst + i] = to_kv_f16(ks[i]);
-        v16_[dst + i] = to_kv_f16(vs[i]);
+        k16_[kdst + i * kb] = to_kv_f16(ks[i]);
+        v16_[vdst + i] = to_kv_f16(vs[i]);
       }
     } else {
-      std::memcpy(k_.data() + dst, ks, hd * sizeof(float));
-      std::memcpy(v_.data() + dst, vs, hd * sizeof(float));
+      for (std::size_t i = 0; i < hd; ++i) k_[kdst + i * kb] = ks[i];
+      std::memcpy(v_.data() + vdst, vs, hd * sizeof(float));
     }
   }
 }
@@ -68,9 +77,10 @@ const void* KvCache::v_base() const {
 }
 
 // A task is up to kernels::kMaxAttendRows query rows that read the same keys: the query heads
-// of one KV head (GQA) at one position, or else one head at consecutive positions (their
-// windows overlap but for the first and last keys). The kernel reads each key once per task.
-// Tasks run head by head, so a head's keys are read from memory about once per call.
+// of one KV head (GQA) at one or more consecutive positions, or one head at consecutive
+// positions (their windows overlap but for the first and last keys). The kernel reads each key
+// once per task. Tasks run head by head, so a head's keys are read from memory about once per
+// call.
 void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cache, const AttentionShape& s,
             float* out, ThreadPool* pool) {
   const int hd = s.head_dim;
@@ -79,11 +89,13 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const auto& attend_rows = kernels::active_kernels().attend_rows;
   constexpr int kRows = kernels::kMaxAttendRows;
-  // GQA: rows = heads of a KV head (in runs of kRows); otherwise rows = positions of one head.
-  const bool by_heads = group > 1;
-  const std::int64_t runs_per_kv = (group + kRows - 1) / kRows;
-  const std::int64_t head_runs = by_heads ? s.n_kv_heads * runs_per_kv : s.n_heads;
-  const std::int64_t pos_runs = by_heads ? m : (m + kRows - 1) / kRows;
+  // Rows of a task: heads_per_task heads of one KV head (a run of its group) x pos_per_task
+  // positions.
+  const int heads_per_task = std::min(group, kRows);
+  const std::int64_t runs_per_kv = (group + heads_per_task - 1) / heads_per_task;
+  const std::int64_t pos_per_task = runs_per_kv == 1 ? kRows / heads_per_task : 1;
+  const std::int64_t head_runs = s.n_kv_heads * runs_per_kv;
+  const std::int64_t pos_runs = (m + pos_per_task - 1) / pos_per_task;
   const bool kv_f16 = cache.type() == KvCacheType::f16;
   const auto* k_base = static_cast<const char*>(cache.k_base());
   const auto* v_base = static_cast<const char*>(cache.v_base());
@@ -95,35 +107,31 @@ void attend(const float* q, std::int64_t m, std::int64_t p0, const KvCache& cach
       // Head-major: a thread's consecutive tasks read the same head's keys and values (a 750-key
       // encoder window is 2 x 192 KB), from L2 after the first position group, not from memory.
       const std::int64_t hr = task / pos_runs, pr = task % pos_runs;
+      const std::int64_t kv = hr / runs_per_kv;
+      const std::int64_t h0 = kv * group + (hr % runs_per_kv) * heads_per_task;
+      const std::int64_t heads = std::min<std::int64_t>(heads_per_task, (kv + 1) * group - h0);
+      const std::int64_t i0 = pr * pos_per_task, positions = std::min(pos_per_task, m - i0);
+      const std::int64_t kv_off = kv * cache.head_stride();
       int count = 0;
-      std::int64_t i0 = pr, h0 = hr;
-      if (by_heads) {
-        h0 = (hr / runs_per_kv) * group + (hr % runs_per_kv) * kRows;
-        count = static_cast<int>(std::min<std::int64_t>(kRows, (hr / runs_per_kv + 1) * group - h0));
-      } else {
-        i0 = pr * kRows;
-        count = static_cast<int>(std::min<std::int64_t>(kRows, m - i0));
-      }
       std::int64_t total = 0;
-      for (int r = 0; r < count; ++r) {
-        const std::int64_t i = by_heads ? i0 : i0 + r;
-        const std::int64_t h = by_heads ? h0 + r : h0;
-        const std::int64_t p = p0 + i;
-        const std::int64_t lo = std::max<std::int64_t>(0, p - s.window + 1);
-        const std::int64_t kv_off = (h / group) * cache.head_stride();
-        kernels::AttendRowArgs& a = rows[r];
-        a.q = q + i * q_row + h * hd;
-        a.kv_f16 = kv_f16;
-        a.k = k_base + kv_off * value_bytes;
-        a.v = v_base + kv_off * value_bytes;
-        a.head_dim = hd;
-        a.stride = cache.slot_stride();
-        a.capacity = cache.capacity();
-        a.first = lo;
-        a.n = p - lo + 1;
-        a.scale = scale;
-        a.out = out + i * q_row + h * hd;
-        total += a.n;
+      for (std::int64_t i = i0; i < i0 + positions; ++i) {
+        for (std::int64_t h = h0; h < h0 + heads; ++h) {
+          const std::int64_t p = p0 + i;
+          const std::int64_t lo = std::max<std::int64_t>(0, p - s.window + 1);
+          kernels::AttendRowArgs& a = rows[count++];
+          a.q = q + i * q_row + h * hd;
+          a.kv_f16 = kv_f16;
+          a.k = k_base + kv_off * value_bytes;
+          a.v = v_base + kv_off * value_bytes;
+          a.head_dim = hd;
+          a.stride = cache.slot_stride();
+          a.capacity = cache.capacity();
+          a.first = lo;
+          a.n = p - lo + 1;
+          a.scale = scale;
+          a.out = out + i * q_row + h * hd;
+          total += a.n;
+        }
       }
       scores.resize(static_cast<std::size_t>(total));
       std::int64_t at = 0;

@@ -18,6 +18,7 @@ namespace vrt {
 
 // Key/value storage (LoadOptions::kv_cache): fp32, or f16 (half the memory and the attention's
 // reads; rounded to nearest, saturated at +-65504 so a large activation cannot become inf).
+// The capacity is rounded up to a multiple of kernels::kKeyBlock (the keys' block layout).
 class KvCache {
  public:
   KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type = KvCacheType::f32);
@@ -26,14 +27,16 @@ class KvCache {
   // Writes position pos's keys and values ([n_kv_heads, head_dim] each); reserve(pos) first.
   void store(std::int64_t pos, const float* k, const float* v);
   KvCacheType type() const { return type_; }
-  // Slot 0 of KV head 0's keys / values (float or std::uint16_t f16 bits by type()). Layout
-  // [kv_head][slot][head_dim]: one head's keys are contiguous, so attention streams them
-  // (a position-major layout put a head's consecutive keys 8 KB apart: an L1 set and a page per key).
+  // Slot 0 of KV head 0's keys / values (float or std::uint16_t f16 bits by type()). Head-major:
+  // one head's keys and values are contiguous runs that attention streams (a position-major
+  // layout put a head's consecutive keys 8 KB apart: an L1 set and a page per key). Values
+  // [kv_head][slot][head_dim]; keys [kv_head][slot / 16][head_dim][slot % 16]
+  // (kernels::key_index: a vector load is one dimension of 16 consecutive keys).
   const void* k_base() const;
   const void* v_base() const;
   std::int64_t capacity() const { return capacity_; }
   std::int64_t head_stride() const { return slots_ * head_dim_; }  // values from one KV head to the next
-  std::int64_t slot_stride() const { return head_dim_; }           // values from one slot to the next
+  std::int64_t slot_stride() const { return head_dim_; }           // values from one slot to the next (values)
 
  private:
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }

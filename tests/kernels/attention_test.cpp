@@ -1,7 +1,8 @@
 // The attention kernel of every ISA against a double-precision softmax attention over a ring
-// cache (fp32 or f16 values), including wrap-around, one key, and head sizes with and without a
-// SIMD path; and rows
-// attended together (shared keys, overlapping ranges) give each row's result alone, bit for bit.
+// cache (keys in key_index's 16-position blocks, values as rows; fp32 or f16), including
+// wrap-around, one key, and head sizes with and without a SIMD path; and rows attended
+// together (shared keys, overlapping ranges, up to kMaxAttendRows) give each row's result
+// alone, bit for bit.
 // Bound: scores, exp and the weighted sum in fp32 with ~1 ulp exp: relative error of the
 // output within 1e-5 of max|v| (n <= 900 terms of weights summing to 1).
 #include <gtest/gtest.h>
@@ -45,8 +46,9 @@ TEST_P(AttendRowTest, MatchesDoubleSoftmaxAttention) {
   for (const bool f16 : {false, true})
   for (const std::int64_t hd : {16, 48, 64, 128}) {
     for (const std::int64_t n : {1, 2, 15, 17, 300, 900}) {
-      const std::int64_t capacity = 1000, stride = hd * 3 + 5, first = 777;  // wraps past slot 999
-      const Cache k(static_cast<std::size_t>(capacity * stride), f16, rng), v(k.f.size(), f16, rng);
+      const std::int64_t capacity = 1008, stride = hd * 3 + 5, first = 777;  // wraps past slot 1007
+      // Keys in key_index's block layout (capacity x hd values), values as rows of `stride`.
+      const Cache k(static_cast<std::size_t>(capacity * hd + 2), f16, rng), v(static_cast<std::size_t>(capacity * stride), f16, rng);
       std::vector<float> q(static_cast<std::size_t>(hd));
       for (auto& x : q) x = 0.5f * nd(rng);
       std::vector<float> out(static_cast<std::size_t>(hd)), scores(static_cast<std::size_t>(n));
@@ -67,9 +69,11 @@ TEST_P(AttendRowTest, MatchesDoubleSoftmaxAttention) {
       std::vector<double> s(static_cast<std::size_t>(n));
       double mx = -1e300, sum = 0;
       for (std::int64_t j = 0; j < n; ++j) {
-        const std::int64_t kj = 2 + ((first + j) % capacity) * stride;
+        const std::int64_t pos = first + j;
+        const std::int64_t s16 = pos % capacity;  // key_index written out: block s16 / 16, lane s16 % 16
         double d = 0;
-        for (std::int64_t c = 0; c < hd; ++c) d += static_cast<double>(q[static_cast<std::size_t>(c)]) * k.value(kj + c);
+        for (std::int64_t c = 0; c < hd; ++c)
+          d += static_cast<double>(q[static_cast<std::size_t>(c)]) * k.value(2 + ((s16 / 16) * hd + c) * 16 + s16 % 16);
         s[static_cast<std::size_t>(j)] = d * a.scale;
         mx = std::max(mx, s[static_cast<std::size_t>(j)]);
       }
@@ -93,8 +97,10 @@ TEST_P(AttendRowTest, GroupedRowsEqualRowsAloneBitwise) {
     std::int64_t first, n;
   };
   const std::vector<std::vector<Range>> groups = {
-      {{990, 5}, {990, 6}, {990, 7}, {990, 8}},          // growing causal windows, wrapping at 1000
+      {{1000, 5}, {1000, 6}, {1000, 7}, {1000, 8}},      // growing causal windows, wrapping at 1008
       {{100, 750}, {101, 750}, {102, 750}, {103, 750}},  // full sliding windows
+      {{100, 750}, {101, 750}, {102, 750}, {103, 750}, {104, 750}, {105, 750}, {106, 750}, {107, 750}},
+      {{700, 300}, {700, 300}, {700, 300}, {700, 300}, {701, 300}, {701, 300}, {701, 300}, {701, 300}},  // GQA x 2 positions
       {{0, 1}, {0, 2}, {0, 3}},                          // first positions
       {{40, 33}, {40, 33}},                              // GQA: same range
       {{5, 10}, {300, 20}},                              // disjoint
@@ -102,8 +108,8 @@ TEST_P(AttendRowTest, GroupedRowsEqualRowsAloneBitwise) {
   };
   for (const bool f16 : {false, true})
   for (const std::int64_t hd : {16, 48, 64, 128}) {
-    const std::int64_t capacity = 1000, stride = hd * 2 + 3;
-    const Cache k(static_cast<std::size_t>(capacity * stride), f16, rng), v(k.f.size(), f16, rng);
+    const std::int64_t capacity = 1008, stride = hd * 2 + 3;
+    const Cache k(static_cast<std::size_t>(capacity * hd + 1), f16, rng), v(static_cast<std::size_t>(capacity * stride), f16, rng);
     for (const auto& g : groups) {
       const int count = static_cast<int>(g.size());
       std::vector<std::vector<float>> q(g.size()), out(g.size()), scores(g.size()), out1(g.size()), scores1(g.size());

@@ -107,9 +107,8 @@ void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
-// Element c of position pos's row in a ring cache of float or f16 values.
-float kv_at(const AttendRowArgs& a, const void* base, std::int64_t pos, std::int64_t c) {
-  const std::int64_t i = (pos % a.capacity) * a.stride + c;
+// Element i of a ring cache of float or f16 values.
+float kv_at(const AttendRowArgs& a, const void* base, std::int64_t i) {
   return a.kv_f16 ? f16_to_f32(static_cast<const std::uint16_t*>(base)[i]) : static_cast<const float*>(base)[i];
 }
 
@@ -118,7 +117,7 @@ void attend_row(const AttendRowArgs& a) {
   float mx = -INFINITY;
   for (std::int64_t j = 0; j < a.n; ++j) {
     float d = 0;
-    for (std::int64_t c = 0; c < a.head_dim; ++c) d += a.q[c] * kv_at(a, a.k, a.first + j, c);
+    for (std::int64_t c = 0; c < a.head_dim; ++c) d += a.q[c] * kv_at(a, a.k, key_index(a, a.first + j, c));
     a.scores[j] = d * a.scale;
     mx = std::fmax(mx, a.scores[j]);
   }
@@ -131,7 +130,7 @@ void attend_row(const AttendRowArgs& a) {
   for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] = 0.0f;
   for (std::int64_t j = 0; j < a.n; ++j) {
     const float w = a.scores[j] * inv;
-    for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] += w * kv_at(a, a.v, a.first + j, c);
+    for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] += w * kv_at(a, a.v, ((a.first + j) % a.capacity) * a.stride + c);
   }
 }
 
