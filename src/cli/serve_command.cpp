@@ -12,6 +12,7 @@
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/model_path.h"
+#include "voxtral_rt/session.h"
 
 namespace vrt::cli {
 namespace {
@@ -53,6 +54,11 @@ Runner add_serve_command(CLI::App& app) {
       ->check(CLI::Range(80, 10240) & CLI::Validator([](std::string& s) {
         return std::stoi(s) % 80 == 0 ? std::string() : std::string("a multiple of 80 ms (one decoder position)");
       }, "multiple of 80"))
+      ->capture_default_str();
+  cmd->add_option("--verify-tokens", o->opt.verify_tokens,
+                  "Positions a stream may verify per shared decoder pass (guessing [STREAMING_PAD]; output "
+                  "identical to greedy decoding). 1 = one position per pass")
+      ->check(CLI::Range(1, SessionOptions::kMaxVerifyTokens))
       ->capture_default_str();
   cmd->add_option("--max-message-kb", o->opt.max_message_bytes, "")->group("")->transform([](std::string s) {
     return std::to_string(std::stoull(s) * 1024);

@@ -253,6 +253,7 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
     try {
       if (t.create) {
         SessionOptions opts = t.options;
+        if (opts.verify_tokens == 0) opts.verify_tokens = options_.verify_tokens;
         opts.on_token = [this, h = &s.handlers_](const Token& tok) {
           ++turn_steps_;
           if (h->on_token) h->on_token(tok);

@@ -105,6 +105,7 @@ struct SchedulerOptions {
   std::size_t quantum_samples = 8 * 1280;  // most audio per stream per turn: 8 decoder positions
   bool batch = true;                       // cross-session batched encoder and decoder
   int max_batch_rows = 0;                  // rows per batched pass (at most, and 0 =, max_batch_rows(model))
+  int verify_tokens = 0;                   // SessionOptions::verify_tokens of sessions that leave it 0
 };
 
 struct SchedulerStats {

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -31,6 +32,7 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
   // VRT_BATCH=0 turns cross-session batching off (benchmarks compare both).
   if (const char* b = std::getenv("VRT_BATCH"); b != nullptr && std::string_view(b) == "0") so.batch = false;
   so.quantum_samples = static_cast<std::size_t>(std::max(80, opt.quantum_ms)) * (kModelSampleRateHz / 1000);
+  so.verify_tokens = std::clamp(opt.verify_tokens, 0, SessionOptions::kMaxVerifyTokens);
   scheduler = Scheduler::create(model, so);
 }
 
