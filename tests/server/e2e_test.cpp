@@ -304,6 +304,26 @@ TEST_F(ServerE2E, QuantumMustBeWholeDecoderPositions) {
   EXPECT_NE(out.find("--quantum-ms: Value 0 not in range"), std::string::npos) << out;
 }
 
+// Positions verified per shared pass change how many passes run, never the transcript: one
+// position per pass and the largest block both equal the offline transcripts (the default, 8,
+// is covered by the tests above); out-of-range values are refused before loading.
+TEST_F(ServerE2E, VerifyTokensChangeNoTranscript) {
+  for (const char* k : {"1", "16"}) {
+    ServerProcess s(model(), std::string("-t 1 --max-sessions 4 --verify-tokens ") + k, log());
+    const auto out = client(s, std::string("load ") + clip(kClipA) + " " + clip(kClipB) + " --sessions 2 --pace 4");
+    int done = 0;
+    for (const auto& r : json_lines(out)) {
+      if (!r.contains("file")) continue;
+      expect_matches(r, r["file"].get<std::string>().find(kClipA) != std::string::npos ? kClipA : kClipB);
+      ++done;
+    }
+    EXPECT_EQ(done, 2) << "--verify-tokens " << k << ": " << out;
+  }
+  std::string out;
+  EXPECT_NE(test::run_command(bin("voxtral-rt") + " serve -m /nonexistent --verify-tokens 17", &out), 0);
+  EXPECT_NE(out.find("--verify-tokens: Value 17 not in range"), std::string::npos) << out;
+}
+
 TEST_F(ServerE2E, HostileRealtimeEventsGetErrorEvents) {
   ServerProcess s(model(), "-t 1", log());
   const auto out = client(s, std::string("errors ") + clip(kClipA));
