@@ -80,7 +80,11 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, AttendCache,
     ::testing::Values(Case{{4, 4, 64, 40}, 7, 150, KvCacheType::f32, 1}, Case{{4, 4, 64, 40}, 7, 150, KvCacheType::f16, 2},
                       Case{{8, 2, 128, 80}, 4, 301, KvCacheType::f32, 2}, Case{{8, 2, 128, 80}, 1, 301, KvCacheType::f16, 1},
-                      Case{{4, 4, 32, 40}, 3, 20, KvCacheType::f32, 2}));  // still growing: p < capacity
+                      Case{{4, 4, 32, 40}, 3, 20, KvCacheType::f32, 2},  // still growing: p < capacity
+                      // Task shapes: GQA 4 -> 2 positions x 4 heads (odd m: a last task of one
+                      // position); 16 heads on one KV head -> runs of 8; groups of 3 -> 2 x 3.
+                      Case{{8, 2, 64, 40}, 5, 150, KvCacheType::f32, 2}, Case{{16, 1, 32, 40}, 3, 150, KvCacheType::f16, 2},
+                      Case{{6, 2, 16, 40}, 5, 60, KvCacheType::f32, 1}));
 
 }  // namespace
 }  // namespace vrt
