@@ -110,9 +110,6 @@ void values_chunk(const AttendRowArgs* rows, const float* inv, int c0, i64 lo, i
 #pragma GCC unroll 8
     for (int c = 0; c < CV; ++c) o[r][c] = _mm512_setzero_ps();
   }
-  const float* sp[R];  // each row's weight of key j is sp[r][j]
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) sp[r] = rows[r].scores - rows[r].first;
   i64 slot = lo % a0.capacity;
   for (i64 j = lo; j < hi; ++j, slot = slot + 1 == a0.capacity ? 0 : slot + 1) {
     const i64 vj = slot * a0.stride + 16 * c0;
@@ -123,7 +120,7 @@ void values_chunk(const AttendRowArgs* rows, const float* inv, int c0, i64 lo, i
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       if (!all && (j < rows[r].first || j >= rows[r].first + rows[r].n)) continue;
-      const __m512 w = _mm512_set1_ps(sp[r][j]);
+      const __m512 w = _mm512_set1_ps(rows[r].scores[j - rows[r].first]);
 #pragma GCC unroll 8
       for (int c = 0; c < CV; ++c) o[r][c] = _mm512_fmadd_ps(w, vv[c], o[r][c]);
     }
