@@ -175,6 +175,10 @@ void small_m_args(benchmark::internal::Benchmark* b) {
         b->Args({9216, 3072, fmt, 0, m, t, kAvx512});
       }
   for (std::int64_t isa : {kAvx512, kVnni2, kAvx2}) b->Args({9216, 3072, 4, 1, 8, 2, isa});
+  // The encoder's 80 ms streaming step: 4 rows through its attention and FFN shapes.
+  for (std::int64_t fmt : {4, 8})
+    for (const auto& [r, c] : {std::pair<std::int64_t, std::int64_t>{1280, 1280}, {5120, 1280}, {1280, 5120}})
+      for (std::int64_t isa : {kAmx, kVnni512}) b->Args({r, c, fmt, 1, 4, 2, isa});
 }
 BENCHMARK(BM_QSmallM)->Apply(small_m_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -130,6 +130,30 @@ inline const std::int8_t* a_tile(const Work& k, i64 mt, i64 col) {
   return (mt < k.full_tiles ? k.a->xq.a + mt * 16 * cols : k.tail) + col;
 }
 
+// Software prefetch kPrefetchBytes ahead of the unpack in each of the NB block streams; past a
+// block's end, the same offset into the next panel's blocks (this thread's, below r1). Without
+// it the unpack's loads stalled at each 4 KiB page, where the hardware prefetchers restart
+// (BM_QPass, 4-bit group 128: m = 16 0.85 -> 0.67 ms, m = 32 1.02 -> 0.90 ms).
+constexpr i64 kPrefetchBytes = 2048;
+[[gnu::always_inline]] inline void prefetch_ahead(const Work& k, i64 b0, int nb, i64 c, i64 r1) {
+  const QuantWeightView& w = k.a->w;
+  const i64 bytes = k.kb * 16 / (w.format == QuantFormat::q4 ? 2 : 1);  // packed bytes per K step and block
+  const i64 off = c * 16 / (w.format == QuantFormat::q4 ? 2 : 1) + kPrefetchBytes;
+  const i64 b_end = (r1 + kQuantRowBlock - 1) / kQuantRowBlock;
+  for (int j = 0; j < nb; ++j) {
+    i64 b = b0 + j, o = off;
+    if (o >= w.block_bytes) {
+      b += nb;
+      o -= w.block_bytes;
+      if (b >= b_end) continue;
+    }
+    // Through an integer: a prefetch never faults, and no pointer is formed past the weights.
+    const auto p = reinterpret_cast<std::uintptr_t>(w.data) + static_cast<std::uintptr_t>(b * w.block_bytes + o);
+    for (i64 x = 0; x < bytes; x += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(p + static_cast<std::uintptr_t>(x)), _MM_HINT_T0);
+  }
+}
+
 // One step of NM x-row tiles (from tile mt) by NB W blocks (from panel block 0): all groups.
 // Streamed (at most 2 x-row tiles, so each B tile is used by one step only): the B tiles of
 // each K step are unpacked right before their products into a small buffer that stays in L1,
@@ -153,6 +177,7 @@ void tile_step(const Work& k, i64 mt, i64 b0, i64 r1) {
       if constexpr (Stream) {  // two buffers in turn, so a step's stores never wait on the last loads
         b_tile = k.panel + parity * 2 * k.kb * 16;
         b_next = k.kb * 16;
+        prefetch_ahead(k, b0, NB, c, r1);
         unpack_step(w, b0, NB, c, k.kb, const_cast<std::int8_t*>(b_tile));
       }
       _tile_loadd(4, a_tile(k, mt, c), cols);
