@@ -67,6 +67,7 @@ TEST(BenchCommand, JsonReportHasEveryFieldAndSaneValues) {
 
   const auto& e = j["encoder"];
   EXPECT_TRUE(positive(e["ms_per_streaming_step"])) << e;
+  EXPECT_TRUE(positive(e["ms_per_streaming_step_full_window"])) << e;
   EXPECT_TRUE(positive(e["ms_per_chunk"])) << e;
   EXPECT_TRUE(positive(e["s_per_audio_s_offline"])) << e;
   EXPECT_EQ(e["chunk_tokens"], 32);
