@@ -13,31 +13,38 @@ KvCache::KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheTyp
     : n_heads_(n_kv_heads),
       head_dim_(head_dim),
       capacity_((capacity + kernels::kKeyBlock - 1) / kernels::kKeyBlock * kernels::kKeyBlock),
-      type_(type) {}
+      type_(type),
+      k_(static_cast<std::size_t>(n_heads_ * capacity_ * head_dim_) * value_bytes()),
+      v_(k_.size()) {}
 
-template <typename T>
-void KvCache::grow(std::vector<T>& data, std::int64_t slots) const {
-  std::vector<T> next(static_cast<std::size_t>(n_heads_ * slots * head_dim_));
-  const std::int64_t have = slots_ * head_dim_;
-  for (std::int64_t h = 0; h < n_heads_ && have > 0; ++h)
-    std::copy(data.begin() + h * have, data.begin() + (h + 1) * have, next.begin() + h * slots * head_dim_);
-  data = std::move(next);
+KvCache::KvCache(const KvCache& o)
+    : n_heads_(o.n_heads_),
+      head_dim_(o.head_dim_),
+      capacity_(o.capacity_),
+      slots_(o.slots_),
+      type_(o.type_),
+      k_(o.k_.size()),
+      v_(o.v_.size()) {
+  // Each head's slots in use: one run of whole key blocks (keys) / slot rows (values).
+  const std::size_t head_bytes = static_cast<std::size_t>(head_stride()) * value_bytes();
+  const std::size_t used_bytes = static_cast<std::size_t>(slots_ * head_dim_) * value_bytes();
+  for (std::int64_t h = 0; h < n_heads_ && used_bytes > 0; ++h) {
+    const std::size_t off = static_cast<std::size_t>(h) * head_bytes;
+    std::memcpy(static_cast<char*>(k_.data()) + off, static_cast<const char*>(o.k_.data()) + off, used_bytes);
+    std::memcpy(static_cast<char*>(v_.data()) + off, static_cast<const char*>(o.v_.data()) + off, used_bytes);
+  }
+}
+
+KvCache& KvCache::operator=(const KvCache& o) {
+  if (this != &o) *this = KvCache(o);
+  return *this;
 }
 
 void KvCache::reserve(std::int64_t pos) {
   if (pos < slots_ || slots_ == capacity_) return;
-  // Grow geometrically while positions are below the capacity; slots are positions then. Whole
-  // key blocks, so a head's blocks stay contiguous and the re-layout below is one copy per head.
+  // Positions below the capacity are their own slots; whole key blocks.
   constexpr std::int64_t kb = kernels::kKeyBlock;
-  const std::int64_t want = std::min(capacity_, (std::max(pos + 1, 2 * slots_) + kb - 1) / kb * kb);
-  if (type_ == KvCacheType::f16) {
-    grow(k16_, want);
-    grow(v16_, want);
-  } else {
-    grow(k_, want);
-    grow(v_, want);
-  }
-  slots_ = want;
+  slots_ = std::min(capacity_, (pos + 1 + kb - 1) / kb * kb);
 }
 
 namespace {
@@ -47,34 +54,40 @@ std::uint16_t to_kv_f16(float x) {
 }
 }  // namespace
 
-void KvCache::store(std::int64_t pos, const float* k, const float* v) {
+template <typename T>
+void KvCache::store_as(std::int64_t pos, const float* k, const float* v) {
   constexpr std::int64_t kb = kernels::kKeyBlock;
-  const auto hd = static_cast<std::size_t>(head_dim_);
   const std::int64_t s = slot(pos);
+  T* kd = static_cast<T*>(k_.data());
+  T* vd = static_cast<T*>(v_.data());
   for (std::int64_t h = 0; h < n_heads_; ++h) {
-    const auto vdst = static_cast<std::size_t>(h * head_stride() + s * head_dim_);
+    T* vdst = vd + h * head_stride() + s * head_dim_;
     // Key element i at block (s / kb), row i, lane s % kb (kernels::key_index).
-    const auto kdst = static_cast<std::size_t>(h * head_stride() + (s / kb) * head_dim_ * kb + s % kb);
+    T* kdst = kd + h * head_stride() + (s / kb) * head_dim_ * kb + s % kb;
     const float* ks = k + h * head_dim_;
     const float* vs = v + h * head_dim_;
-    if (type_ == KvCacheType::f16) {
-      for (std::size_t i = 0; i < hd; ++i) {
-        k16_[kdst + i * kb] = to_kv_f16(ks[i]);
-        v16_[vdst + i] = to_kv_f16(vs[i]);
+    if constexpr (sizeof(T) == 2) {
+      for (std::int64_t i = 0; i < head_dim_; ++i) {
+        kdst[i * kb] = to_kv_f16(ks[i]);
+        vdst[i] = to_kv_f16(vs[i]);
       }
     } else {
-      for (std::size_t i = 0; i < hd; ++i) k_[kdst + i * kb] = ks[i];
-      std::memcpy(v_.data() + vdst, vs, hd * sizeof(float));
+      for (std::int64_t i = 0; i < head_dim_; ++i) kdst[i * kb] = ks[i];
+      std::memcpy(vdst, vs, static_cast<std::size_t>(head_dim_) * sizeof(float));
     }
   }
 }
 
-const void* KvCache::k_base() const {
-  return type_ == KvCacheType::f16 ? static_cast<const void*>(k16_.data()) : static_cast<const void*>(k_.data());
+void KvCache::store(std::int64_t pos, const float* k, const float* v) {
+  if (type_ == KvCacheType::f16) {
+    store_as<std::uint16_t>(pos, k, v);
+  } else {
+    store_as<float>(pos, k, v);
+  }
 }
-const void* KvCache::v_base() const {
-  return type_ == KvCacheType::f16 ? static_cast<const void*>(v16_.data()) : static_cast<const void*>(v_.data());
-}
+
+const void* KvCache::k_base() const { return k_.data(); }
+const void* KvCache::v_base() const { return v_.data(); }
 
 // A task is up to kernels::kMaxAttendRows query rows that read the same keys: the query heads
 // of one KV head (GQA) at one or more consecutive positions, or one head at consecutive

@@ -9,8 +9,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
+#include "common/page_buffer.h"
 #include "runtime/thread_pool.h"
 #include "voxtral_rt/model.h"
 
@@ -19,10 +19,18 @@ namespace vrt {
 // Key/value storage (LoadOptions::kv_cache): fp32, or f16 (half the memory and the attention's
 // reads; rounded to nearest, saturated at +-65504 so a large activation cannot become inf).
 // The capacity is rounded up to a multiple of kernels::kKeyBlock (the keys' block layout).
+// The storage is laid out for the whole capacity from the start, in a PageBuffer: memory is
+// committed as positions are written, and nothing is ever re-laid out or copied as it fills.
 class KvCache {
  public:
   KvCache(int n_kv_heads, int head_dim, std::int64_t capacity, KvCacheType type = KvCacheType::f32);
-  // Makes room for `pos` (storage grows with the positions seen, up to the capacity).
+  KvCache(const KvCache& o);  // copies the written slots only
+  KvCache& operator=(const KvCache& o);
+  KvCache(KvCache&&) noexcept = default;
+  KvCache& operator=(KvCache&&) noexcept = default;
+  ~KvCache() = default;
+  // Declares `pos` written next (the slots in use grow with the positions seen, up to the
+  // capacity; a copy copies those).
   void reserve(std::int64_t pos);
   // Writes position pos's keys and values ([n_kv_heads, head_dim] each); reserve(pos) first.
   void store(std::int64_t pos, const float* k, const float* v);
@@ -35,19 +43,19 @@ class KvCache {
   const void* k_base() const;
   const void* v_base() const;
   std::int64_t capacity() const { return capacity_; }
-  std::int64_t head_stride() const { return slots_ * head_dim_; }  // values from one KV head to the next
+  std::int64_t head_stride() const { return capacity_ * head_dim_; }  // values from one KV head to the next
   std::int64_t slot_stride() const { return head_dim_; }           // values from one slot to the next (values)
 
  private:
   std::int64_t slot(std::int64_t pos) const { return pos % capacity_; }
+  std::size_t value_bytes() const { return type_ == KvCacheType::f16 ? 2 : 4; }
   template <typename T>
-  void grow(std::vector<T>& data, std::int64_t slots) const;
+  void store_as(std::int64_t pos, const float* k, const float* v);
   std::int64_t n_heads_, head_dim_;
   std::int64_t capacity_;
-  std::int64_t slots_ = 0;  // allocated slots per head (grows to the capacity)
+  std::int64_t slots_ = 0;  // slots per head in use (whole key blocks, up to the capacity)
   KvCacheType type_;
-  std::vector<float> k_, v_;                 // f32
-  std::vector<std::uint16_t> k16_, v16_;     // f16
+  PageBuffer k_, v_;  // float or f16 bits, [n_heads][capacity] slots each
 };
 
 struct AttentionShape {

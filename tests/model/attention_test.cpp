@@ -1,7 +1,8 @@
-// vrt::attend over a KvCache that grows and wraps: positions stored one at a time (the cache
-// grows geometrically, re-laying each head's slots out), past the ring's capacity, with and
-// without GQA, fp32 and f16 storage, 1 and 2 threads; each output row against a float64
-// softmax attention over the keys and values kept aside (f16: the same values rounded to f16).
+// vrt::attend over a KvCache that fills and wraps: positions stored one at a time, past the
+// ring's capacity, with and without GQA, fp32 and f16 storage, 1 and 2 threads, the cache
+// copied half way (as sessions copy the model's prefix state); each output row against a
+// float64 softmax attention over the keys and values kept aside (f16: the same values rounded
+// to f16).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -37,6 +38,14 @@ TEST_P(AttendCache, MatchesFloat64AttentionOverTheWindow) {
     for (auto& x : v) x = nd(rng);
     cache.reserve(p);
     cache.store(p, k.data(), v.data());
+    if (p == (c.p0 + c.m) / 2) {
+      // A copy holds every written slot and shares nothing: junk written to the original
+      // afterwards is gone once the copy is assigned back.
+      const KvCache copy(cache);
+      const std::vector<float> junk(k.size(), 1e3f);
+      cache.store(p, junk.data(), junk.data());
+      cache = copy;
+    }
     for (auto& x : k) x = stored(x);
     for (auto& x : v) x = stored(x);
     keys.push_back(k);
