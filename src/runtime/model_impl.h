@@ -88,7 +88,8 @@ void end_stream_audio(Session& session);
 // from this model and be in batched mode. Returns the tokens generated.
 std::int64_t decode_batch(const Model::Impl& model, std::span<Session* const> sessions, std::int64_t max_rows);
 // The largest batch whose rows each compute bitwise as they would alone: 16 while any decoder
-// matrix or the head is float (kernels::matmul changes tiling above 16 rows), else 32.
+// matrix or the head is float (kernels::matmul changes tiling above 16 rows), else
+// kMaxDecoderBlock (64: 8 verification rows for each of 8 live streams in one weight read).
 std::int64_t max_batch_rows(const Model::Impl& model);
 
 // The offline schedule (spec §8.2) as one session: feed everything, then finish.

@@ -568,7 +568,7 @@ void end_stream_audio(Session& session) {
 }
 
 std::int64_t max_batch_rows(const Model::Impl& m) {
-  return m.weights.output.quantized() && all_linears_packed(m.weights.decoder) ? 32 : 16;
+  return m.weights.output.quantized() && all_linears_packed(m.weights.decoder) ? Model::Impl::kMaxDecoderBlock : 16;
 }
 
 namespace {

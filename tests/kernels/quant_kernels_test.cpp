@@ -139,7 +139,8 @@ void run_bitwise(bool int8) {
     std::int64_t rows, cols;
     std::vector<std::int64_t> ms;
   };
-  const std::vector<std::int64_t> all_m = {1, 2, 3, 5, 8, 13, 17, 32, 40};
+  // AMX row tiles of 16: 1-2 and 3-4 tiles streamed per K step, more through a whole panel.
+  const std::vector<std::int64_t> all_m = {1, 2, 3, 5, 8, 13, 17, 32, 40, 49, 64, 70};
   const std::vector<Shape> shapes = {{1, 32, all_m},         {15, 96, all_m},       {17, 288, all_m},
                                      {33, 256, all_m},       {100, 96, all_m},      {100, 288, {1, 3, 8, 40}},
                                      {17, 3072, {1, 5, 17}}, {100, 3072, {1, 2, 9, 33}}};

@@ -107,7 +107,7 @@ TEST_F(BatchDecode, ConcurrentStreamsGiveTheOfflineTokensAndLogits) {
   for (const WeightScheme scheme : {WeightScheme::native, WeightScheme::a8w4}) {
     const auto model = load(scheme);
     const std::int64_t cap = max_batch_rows(model->impl());
-    EXPECT_EQ(cap, model->impl().weights.output.quantized() ? 32 : 16);
+    EXPECT_EQ(cap, model->impl().weights.output.quantized() ? Model::Impl::kMaxDecoderBlock : 16);
     for (const std::int64_t rows : {cap, std::int64_t{3}}) {
       const auto runs = run_streams(*model, /*batched=*/true, /*stop_on_eos=*/true, rows, 0);
       for (std::size_t i = 0; i < audio_.size(); ++i) {
