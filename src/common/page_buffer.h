@@ -1,7 +1,6 @@
 // Zero-filled memory that the OS commits page by page on first write (an anonymous mapping):
 // a buffer sized for its largest use costs only the pages written so far, and never has to be
-// reallocated and copied as it fills (the KV caches: a stream's first 15 s of encoder cache
-// growth used to spend 7% of a 4-stream server in page zeroing and copies).
+// reallocated, zeroed again and copied as it fills (the KV caches, which grew by doubling).
 // Sanitizer builds take the memory from the heap (calloc) instead, so that AddressSanitizer
 // checks every access to it.
 #pragma once
