@@ -14,6 +14,7 @@
 // rows). Keys and values are fp32 or f16 (converted on load). head_dim 16, 32, 64 or 128 (64
 // in the encoder, 128 in the decoder); other sizes take the scalar reference.
 #include "kernels/kernel_table.h"
+#include "kernels/prefetch.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
 #include "kernels/avx512/avx512_util.h"
@@ -42,13 +43,6 @@ inline __m512 load_kv(const void* base, i64 index) {
 // positions f16 0.40 -> 0.29, fp32 0.62 -> 0.52-0.55; 1-8 KiB measured).
 constexpr i64 kPrefetchBytes = 4096;
 
-// Prefetch [p, p + bytes) of the cache, whole lines. Through an integer: prefetches never
-// fault, and no pointer is formed past the cache (the ring's end).
-inline void prefetch_lines(const void* base, i64 byte_offset, i64 bytes) {
-  const auto p = reinterpret_cast<std::uintptr_t>(base) + static_cast<std::uintptr_t>(byte_offset);
-  for (i64 x = 0; x < bytes; x += 64) _mm_prefetch(reinterpret_cast<const char*>(p + static_cast<std::uintptr_t>(x)), _MM_HINT_T0);
-}
-
 // Scores of R rows over key blocks [b_lo, b_hi): each row's lanes inside its own range go to
 // its scores (scores[j - first] for key j).
 template <int HD, int R, bool F16>
@@ -60,7 +54,7 @@ void scores_fixed(const AttendRowArgs* rows, i64 b_lo, i64 b_hi) {
   for (i64 b = b_lo; b < b_hi; ++b, cb = cb + 1 == blocks ? 0 : cb + 1) {
     const i64 kt = cb * HD * kKeyBlock;  // element index of (block, d = 0)
     constexpr i64 kBlockBytes = HD * kKeyBlock * (F16 ? 2 : 4);
-    prefetch_lines(a0.k, kt * (F16 ? 2 : 4) + kPrefetchBytes, kBlockBytes);
+    prefetch_range(a0.k, kt * (F16 ? 2 : 4) + kPrefetchBytes, kBlockBytes);
     __m512 even[R], odd[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) even[r] = odd[r] = _mm512_setzero_ps();
@@ -129,7 +123,7 @@ void values_chunk(const AttendRowArgs* rows, const float* inv, int c0, i64 lo, i
   i64 slot = lo % a0.capacity;
   for (i64 j = lo; j < hi; ++j, slot = slot + 1 == a0.capacity ? 0 : slot + 1) {
     const i64 vj = slot * a0.stride + 16 * c0;
-    prefetch_lines(a0.v, vj * (F16 ? 2 : 4) + kPrefetchBytes, CV * 16 * (F16 ? 2 : 4));
+    prefetch_range(a0.v, vj * (F16 ? 2 : 4) + kPrefetchBytes, CV * 16 * (F16 ? 2 : 4));
     __m512 vv[CV];
 #pragma GCC unroll 8
     for (int c = 0; c < CV; ++c) vv[c] = load_kv<F16>(a0.v, vj + 16 * c);

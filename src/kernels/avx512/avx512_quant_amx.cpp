@@ -24,6 +24,7 @@
 // Tile registers: 0-3 C, 4-5 A, 6-7 B. The tile state is configured per call and released at
 // the end (no AMX state is left for the kernel to save on context switches).
 #include "kernels/avx512/avx512_quant.h"
+#include "kernels/prefetch.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
     defined(__AVX512VNNI__) && defined(__AMX_TILE__) && defined(__AMX_INT8__)
@@ -131,15 +132,13 @@ inline const std::int8_t* a_tile(const Work& k, i64 mt, i64 col) {
   return (mt < k.full_tiles ? k.a->xq.a + mt * 16 * cols : k.tail) + col;
 }
 
-// Software prefetch kPrefetchBytes ahead of the unpack in each of the NB block streams; past a
-// block's end, the same offset into the next panel's blocks (this thread's, below r1). Without
-// it the unpack's loads stalled at each 4 KiB page, where the hardware prefetchers restart
-// (BM_QPass, 4-bit group 128: m = 16 0.85 -> 0.67 ms, m = 32 1.02 -> 0.90 ms).
-constexpr i64 kPrefetchBytes = 2048;
+// Software prefetch (prefetch.h) kWeightPrefetchBytes ahead of the unpack in each of the NB
+// block streams; past a block's end, the same offset into the next panel's blocks (this
+// thread's, below r1). Without it the unpack's loads stalled at each 4 KiB page.
 [[gnu::always_inline]] inline void prefetch_ahead(const Work& k, i64 b0, int nb, i64 c, i64 r1) {
   const QuantWeightView& w = k.a->w;
   const i64 bytes = k.kb * 16 / (w.format == QuantFormat::q4 ? 2 : 1);  // packed bytes per K step and block
-  const i64 off = c * 16 / (w.format == QuantFormat::q4 ? 2 : 1) + kPrefetchBytes;
+  const i64 off = c * 16 / (w.format == QuantFormat::q4 ? 2 : 1) + kWeightPrefetchBytes;
   const i64 b_end = (r1 + kQuantRowBlock - 1) / kQuantRowBlock;
   for (int j = 0; j < nb; ++j) {
     i64 b = b0 + j, o = off;
@@ -148,10 +147,7 @@ constexpr i64 kPrefetchBytes = 2048;
       o -= w.block_bytes;
       if (b >= b_end) continue;
     }
-    // Through an integer: a prefetch never faults, and no pointer is formed past the weights.
-    const auto p = reinterpret_cast<std::uintptr_t>(w.data) + static_cast<std::uintptr_t>(b * w.block_bytes + o);
-    for (i64 x = 0; x < bytes; x += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(p + static_cast<std::uintptr_t>(x)), _MM_HINT_T0);
+    prefetch_range(w.data, b * w.block_bytes + o, bytes);
   }
 }
 

@@ -27,6 +27,7 @@
 #include <cstdint>
 
 #include "kernels/kernel_table.h"
+#include "kernels/prefetch.h"
 
 namespace vrt::kernels::quant_simd {
 namespace {
@@ -34,19 +35,6 @@ namespace {
 using i64 = std::int64_t;
 
 inline i64 qmin(i64 a, i64 b) { return a < b ? a : b; }
-
-// Software prefetch distance of the weight streams read straight from memory (one per row
-// block, 64 bytes per chunk step). The hardware prefetchers restart at every 4 KiB page, which
-// left DRAM idle between a block stream's pages (AVX-512 VNNI, 2 threads, from DRAM: 9216 x 3072
-// 4-bit g128 m = 1 0.547 -> 0.479 ms; the encoder's m = 4 shapes 4-bit g32 18-25% faster; a
-// full-size decoder step 68 -> 60 ms, 83 -> 94% of the measured bandwidth). 1-4 KiB measured.
-constexpr i64 kWeightPrefetchBytes = 2048;
-
-// A prefetch never faults; the address goes through an integer so that no pointer is formed
-// past the end of the weights.
-[[gnu::always_inline]] inline void prefetch_weights(const std::uint8_t* p, i64 ahead) {
-  __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + static_cast<std::uintptr_t>(ahead)), 0, 3);
-}
 
 // ---------------------------------------------------------------- int8 activations
 
@@ -89,7 +77,7 @@ void int8_tile_impl(const QMatmulArgs& a, const std::int32_t* corr, const std::u
     for (i64 ch = t0; ch < t1; ++ch) {
       if (prefetch) {
 #pragma GCC unroll 8
-        for (int j = 0; j < NR; ++j) prefetch_weights(wp[j], ch * 64 + kWeightPrefetchBytes);
+        for (int j = 0; j < NR; ++j) prefetch_range(wp[j], ch * 64 + kWeightPrefetchBytes, 64);
       }
       if constexpr (F == QuantFormat::q8) {
         typename T::W8 wv[NR * V];
