@@ -445,7 +445,8 @@ Runner add_bench_command(CLI::App& app) {
     // long stream: the state first filled to the full attention window (sliding_window encoder
     // positions, 15 s) by offline chunks, so that every step attends over the whole window.
     std::vector<double> enc_step_ms, enc_step_full_ms;
-    const std::int64_t window_tokens = (cfg.encoder.sliding_window * 2 + frames_per_token - 1) / frames_per_token;
+    const std::int64_t window_tokens =
+        (cfg.encoder.sliding_window + cfg.downsample_factor - 1) / cfg.downsample_factor;  // ceil: encoder frames per token
     for (const bool full : {false, true}) {
       EncoderState es = m.encoder->new_state();
       std::int64_t f0 = st.streaming_n_left_pad_tokens * frames_per_token;
