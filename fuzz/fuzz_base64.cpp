@@ -6,7 +6,7 @@
 // the same bytes); encode's output always decodes back to its input; decoded size = 3/4 of the
 // input minus the padding.
 #include "fuzz_util.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in = vrt::fuzz::as_text({data, size});

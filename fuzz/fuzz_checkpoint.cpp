@@ -25,7 +25,7 @@
 #include "fuzz_util.h"
 #include "io/checkpoint.h"
 #include "model/tensor_names.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 
 using vrt::Error;
 using vrt::Status;

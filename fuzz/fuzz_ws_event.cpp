@@ -22,7 +22,7 @@
 
 #include "fuzz_util.h"
 #include "server/realtime_protocol.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 
 namespace {
 

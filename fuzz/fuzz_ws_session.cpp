@@ -92,9 +92,9 @@
 
 #include "fuzz_util.h"
 #include "server/realtime_protocol.h"
-#include "server/server.h"
+#include "voxtral_rt/server.h"
 #include "synth.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/model_path.h"
 

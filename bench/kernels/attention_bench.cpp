@@ -8,7 +8,7 @@
 
 #include "kernels/kernels.h"
 #include "model/attention.h"
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 
 namespace {
 

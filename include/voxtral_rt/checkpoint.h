@@ -1,5 +1,5 @@
-// voxtral-rt: inspecting a Mistral checkpoint directory
-// (consolidated.safetensors + params.json + tekken.json).
+// voxtral-rt: inspecting model files: a Mistral checkpoint directory (consolidated.safetensors +
+// params.json + tekken.json) or a packed .vxrt model written by `voxtral-rt quantize`.
 #pragma once
 
 #include <cstdint>
@@ -36,5 +36,30 @@ struct CheckpointInfo {
 // config, the tokenizer and its agreement with the config) without reading tensor data.
 // Throws vrt::Error naming the file and tensor at fault.
 CheckpointInfo inspect_checkpoint(const std::string& directory);
+
+// True when the file starts with the packed-model magic (a cheap sniff, no validation).
+bool is_packed_model_file(const std::string& path);
+
+struct PackedModelInfo {
+  std::string path;
+  std::string producer;           // "voxtral-rt 0.1.0"
+  std::uint64_t file_bytes = 0;
+  std::string quantization;       // its schemes, as QuantOptions::describe() spells them
+  ModelConfig config;
+  int tokenizer_vocab_size = 0;
+  struct Kind {
+    std::int64_t tensors = 0;
+    std::uint64_t bytes = 0;      // data + scales
+  };
+  std::map<std::string, Kind> kinds;  // "q4 (int8 activations)", "bf16", ... -> tensors, bytes
+  double open_ms = 0;             // time to open and validate everything but the data checksum
+  bool data_verified = false;     // verify_data was asked and the checksum matched
+  double verify_ms = 0;
+};
+
+// Opens and validates a packed .vxrt file (header, checksummed table, config, tokenizer, every
+// tensor against the config); with verify_data also the checksum of all its data (a full read).
+// Throws vrt::Error (bad_checkpoint on a mismatch).
+PackedModelInfo inspect_packed_model(const std::string& path, bool verify_data = false);
 
 }  // namespace vrt

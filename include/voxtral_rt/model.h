@@ -163,11 +163,24 @@ class Model : public std::enable_shared_from_this<Model> {
   // model alive.
   std::unique_ptr<Session> new_session(const SessionOptions& options) const;
 
+  // Cross-session batching: runs what these batched sessions (SessionOptions::batched, all from
+  // this model) have pending: their buffered audio through the encoder and adapter, stacked in
+  // calls that read each encoder matrix once for all of them (packed encoder weights), then
+  // decoder passes over every session with pending positions (up to its verify_tokens rows each,
+  // at most max_rows rows per pass; 0 or more than max_batch_rows() means max_batch_rows()),
+  // until none is left. Each session's tokens and logits are bitwise those it computes alone.
+  // Returns the tokens decided. Throws invalid_argument for a session that is not batched or
+  // comes from another model.
+  std::int64_t step(std::span<Session* const> sessions, std::int64_t max_rows = 0) const;
+  // The most rows one batched decoder pass takes with each row computed bitwise as alone: 16
+  // while any decoder matrix or the head is float (the float matmul changes tiling above 16
+  // rows), else 64 (8 verification rows for each of 8 live streams in one weight read).
+  std::int64_t max_batch_rows() const;
+
   struct Impl;
-  // The internals (src/runtime/model_impl.h), for the benchmark and the server's scheduler.
-  const Impl& impl() const { return *impl_; }
 
  private:
+  friend struct RuntimeAccess;  // the library's own access (src/runtime)
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

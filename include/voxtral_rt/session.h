@@ -12,10 +12,21 @@
 // weights the encoder's float matmuls may round the last bit differently for another chunking
 // (tokens then differ only at exact near-ties; docs/STREAMING.md). One thread at a time per
 // session.
+//
+// Cross-session batching (a server's streams): sessions created with `batched` leave their
+// model compute to Model::step, which runs all of them together, each weight matrix read once
+// per pass for every stream, with tokens bitwise those of each session alone:
+//
+//   opts.batched = true;  auto a = model->new_session(opts), b = model->new_session(opts);
+//   a->feed(chunk_a); b->feed(chunk_b);          // mel front end (and float encoders) only
+//   Session* both[] = {a.get(), b.get()};
+//   model->step(both);                           // encoder + decoder passes for both
+//   a->end_audio(); model->step(both); a->finish();
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -56,6 +67,9 @@ struct SessionOptions {
   // prompt positions they feed, computed once per model and delay) instead of computing it:
   // the same values, bitwise. Sessions with a `dump` always compute it (the dump shows it).
   bool prefix_cache = true;
+  // Cross-session batching: feed() runs only the mel front end (plus the encoder when its
+  // weights are float) and leaves the rest to Model::step; finish() computes whatever is left.
+  bool batched = false;
 };
 
 // Live-stream measurements. Latency: from the moment the audio a token depends on was fed (the
@@ -70,27 +84,40 @@ struct StreamStats {
 
 class Session {
  public:
-  virtual ~Session() = default;
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
   // Appends 16 kHz mono samples (any count, including 0) and runs every step they complete.
-  virtual void feed(std::span<const float> samples_16k) = 0;
+  void feed(std::span<const float> samples_16k);
   // The same for audio at another rate (resampled with soxr, chunk by chunk; the rate must stay
   // the same for the whole stream).
-  virtual void feed(std::span<const float> samples, int sample_rate_hz) = 0;
+  void feed(std::span<const float> samples, int sample_rate_hz);
   // Makes pending text come out without ending the stream: appends the silence that the end
   // of a stream gets (to a whole token, plus delay + 11 tokens), so everything said so far is
   // decided (all positions but the last silent one, whose final mel frame needs 40 samples of
   // what comes next); the stream then continues after that silence, and token times count it.
-  virtual void flush() = 0;
-  // Ends the stream (right padding per spec §8.2), runs the remaining steps and returns the
-  // whole transcript. Further feed() calls throw bad_state until reset().
-  virtual Transcript finish() = 0;
+  void flush();
+  // Ends the audio (right padding per spec §8.2) without returning: the end's positions run
+  // here, or in Model::step for a batched session. Then only finish() (or reset()) may follow.
+  void end_audio();
+  // Ends the stream (end_audio() unless done), runs the remaining steps and returns the whole
+  // transcript. Further feed() calls throw bad_state until reset().
+  Transcript finish();
   // Forgets everything; the session starts a new stream with the same options.
-  virtual void reset() = 0;
+  void reset();
   // The transcript so far (tokens, text, words and segments of what is decided).
-  virtual Transcript snapshot() const = 0;
-  // Samples fed so far (excluding padding) and positions run.
-  virtual std::int64_t samples_fed() const = 0;
-  virtual StreamStats stream_stats() const = 0;
+  Transcript snapshot() const;
+  // Samples fed so far (excluding padding).
+  std::int64_t samples_fed() const;
+  StreamStats stream_stats() const;
+
+  struct Impl;
+
+ private:
+  friend struct RuntimeAccess;  // the library's own access (src/runtime)
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace vrt

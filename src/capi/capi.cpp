@@ -21,11 +21,10 @@
 #include <thread>
 #include <utility>
 
-#include "kernels/cpu_features.h"
-#include "kernels/kernels.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
+#include "voxtral_rt/system.h"
 #include "voxtral_rt/session.h"
 
 struct vrt_model {
@@ -245,14 +244,14 @@ const char* vrt_system_info(void) {
     s += kVersion;
     s += "; isa ";
     try {
-      s += vrt::kernels::selected_isa();
+      s += vrt::kernel_table();
     } catch (const std::exception& e) {  // e.g. VRT_ISA names an ISA this CPU lacks
       s += "unavailable (";
       s += e.what();
       s += ")";
     }
     s += "; cpu ";
-    const std::string features = vrt::kernels::cpu_features().describe();
+    const std::string features = vrt::cpu_features();
     s += features.empty() ? "baseline" : features;
     s += "; hardware threads ";
     s += std::to_string(std::max(1u, std::thread::hardware_concurrency()));

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "io/packed_model.h"
 #include "voxtral_rt/checkpoint.h"
 #include "voxtral_rt/mel.h"
 #include "voxtral_rt/model_path.h"
@@ -117,46 +116,32 @@ void print_text(const CheckpointInfo& i) {
 
 // A packed .vxrt model: schemes, tensor kinds and sizes, and (with --verify) the data checksum.
 int packed_info(const InfoOptions& o, const std::string& path) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto f = PackedModelFile::open(path);
-  const double open_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  double verify_ms = 0;
-  if (o.verify) {
-    const auto t1 = std::chrono::steady_clock::now();
-    f->verify_data();  // throws on a mismatch
-    verify_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
-  }
-  std::map<std::string, std::pair<std::int64_t, std::uint64_t>> kinds;  // kind -> tensors, bytes
-  for (const auto& t : f->tensors()) {
-    auto& k = kinds[t.kind + (t.int8_acts ? " (int8 activations)" : "")];
-    ++k.first;
-    k.second += t.bytes + t.scales_bytes;
-  }
-  const ModelConfig& c = f->config();
+  const PackedModelInfo f = inspect_packed_model(path, o.verify);
+  const ModelConfig& c = f.config;
   if (o.json) {
     nlohmann::ordered_json j;
     j["file"] = path;
-    j["producer"] = f->producer();
-    j["file_bytes"] = f->file_bytes();
-    j["quantization"] = f->quant().describe();
+    j["producer"] = f.producer;
+    j["file_bytes"] = f.file_bytes;
+    j["quantization"] = f.quantization;
     j["params"] = nlohmann::ordered_json::parse(c.to_json());
-    for (const auto& [k, v] : kinds) j["kinds"][k] = {{"tensors", v.first}, {"bytes", v.second}};
-    j["open_ms"] = open_ms;
-    if (o.verify) j["checksum"] = "ok";
+    for (const auto& [k, v] : f.kinds) j["kinds"][k] = {{"tensors", v.tensors}, {"bytes", v.bytes}};
+    j["open_ms"] = f.open_ms;
+    if (f.data_verified) j["checksum"] = "ok";
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::printf("packed model     %s (%s, %s)\n", path.c_str(), human_bytes(f->file_bytes()).c_str(), f->producer().c_str());
-  std::printf("schemes          %s\n", f->quant().describe().c_str());
+  std::printf("packed model     %s (%s, %s)\n", path.c_str(), human_bytes(f.file_bytes).c_str(), f.producer.c_str());
+  std::printf("schemes          %s\n", f.quantization.c_str());
   std::printf("decoder          %d layers, dim %d, %d query / %d kv heads x %d, ffn %d, vocab %d\n", c.n_layers, c.dim,
               c.n_heads, c.n_kv_heads, c.head_dim, c.hidden_dim, c.vocab_size);
   std::printf("encoder          %d layers, dim %d, %d heads x %d, ffn %d\n", c.encoder.n_layers, c.encoder.dim,
               c.encoder.n_heads, c.encoder.head_dim, c.encoder.hidden_dim);
-  for (const auto& [k, v] : kinds)
-    std::printf("tensors          %-28s %4lld, %s\n", k.c_str(), static_cast<long long>(v.first), human_bytes(v.second).c_str());
-  std::printf("tokenizer        %d ids\n", f->tokenizer().vocab_size());
-  std::printf("opened in        %.1f ms (memory-mapped)\n", open_ms);
-  if (o.verify) std::printf("checksum         ok (XXH3-64 of the data, %.0f ms)\n", verify_ms);
+  for (const auto& [k, v] : f.kinds)
+    std::printf("tensors          %-28s %4lld, %s\n", k.c_str(), static_cast<long long>(v.tensors), human_bytes(v.bytes).c_str());
+  std::printf("tokenizer        %d ids\n", f.tokenizer_vocab_size);
+  std::printf("opened in        %.1f ms (memory-mapped)\n", f.open_ms);
+  if (f.data_verified) std::printf("checksum         ok (XXH3-64 of the data, %.0f ms)\n", f.verify_ms);
   return 0;
 }
 

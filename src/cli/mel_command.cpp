@@ -7,7 +7,7 @@
 
 #include "audio_input.h"
 #include "commands.h"
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/checkpoint.h"
 #include "voxtral_rt/error.h"

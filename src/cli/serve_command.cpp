@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "model_options.h"
-#include "server/server.h"
+#include "voxtral_rt/server.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/model_path.h"

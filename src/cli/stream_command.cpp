@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "model_options.h"
 #include "voxtral_rt/audio.h"
+#include "voxtral_rt/microphone.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/model_path.h"

@@ -10,10 +10,11 @@
 
 #include "audio_input.h"
 #include "commands.h"
-#include "kernels/kernels.h"
 #include "model_options.h"
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 #include "output_formats.h"
+#include "voxtral_rt/subtitles.h"
+#include "voxtral_rt/system.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
@@ -69,7 +70,7 @@ void print_stats(const Transcript& t, const Model& m, const std::string& file) {
                static_cast<long long>(s.prefill_positions), static_cast<long long>(s.cached_positions),
                s.decode_ms_per_step(), static_cast<long long>(s.decode_steps), static_cast<long long>(s.decode_passes),
                tok_s, s.total_ms, s.real_time_factor(), peak_rss_mb(), m.threads(), m.quant().describe().c_str(), kv_cache_type_name(m.kv_cache()),
-               kernels::selected_isa());
+               kernel_table());
 }
 
 }  // namespace

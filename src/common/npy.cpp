@@ -1,4 +1,4 @@
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 
 #include <cstring>
 #include <fstream>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/safetensors.h"
+#include "model/tensor_names.h"
 #include "voxtral_rt/checkpoint.h"
 #include "voxtral_rt/config.h"
 #include "voxtral_rt/tokenizer.h"

@@ -1,5 +1,6 @@
 #include "io/packed_model.h"
 
+#include <chrono>
 #include <xxhash.h>
 
 #include <cstdio>
@@ -11,7 +12,7 @@
 #include "common/checked.h"
 #include "common/json_util.h"
 #include "model/tensor_names.h"
-#include "model/weight_source.h"
+#include "io/checkpoint_weights.h"
 #include "voxtral_rt/error.h"
 
 #ifndef VRT_VERSION_STRING
@@ -429,6 +430,32 @@ void write_packed_model(const std::string& path, const std::string& params_json,
     std::remove(tmp.c_str());
     throw Error(Status::io_error, "cannot rename " + tmp + " to " + path);
   }
+}
+
+PackedModelInfo inspect_packed_model(const std::string& path, bool verify_data) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const auto f = PackedModelFile::open(path);
+  PackedModelInfo info;
+  info.open_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (verify_data) {
+    const auto t1 = Clock::now();
+    f->verify_data();  // throws on a mismatch
+    info.verify_ms = std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
+    info.data_verified = true;
+  }
+  info.path = path;
+  info.producer = f->producer();
+  info.file_bytes = f->file_bytes();
+  info.quantization = f->quant().describe();
+  info.config = f->config();
+  info.tokenizer_vocab_size = f->tokenizer().vocab_size();
+  for (const auto& t : f->tensors()) {
+    auto& k = info.kinds[t.kind + (t.int8_acts ? " (int8 activations)" : "")];
+    ++k.tensors;
+    k.bytes += t.bytes + t.scales_bytes;
+  }
+  return info;
 }
 
 }  // namespace vrt

@@ -27,6 +27,7 @@
 
 #include "common/file_util.h"
 #include "model/weights.h"
+#include "voxtral_rt/checkpoint.h"  // is_packed_model_file, inspect_packed_model
 #include "voxtral_rt/config.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/tokenizer.h"
@@ -38,9 +39,6 @@ struct WeightEntry;
 inline constexpr char kPackedMagic[8] = {'V', 'X', 'R', 'T', 'M', 'O', 'D', 'L'};
 inline constexpr std::uint32_t kPackedVersion = 1;
 inline constexpr std::uint64_t kPackedHeaderBytes = 128;
-
-// True when the file starts with the packed-model magic (a cheap sniff, no validation).
-bool is_packed_model_file(const std::string& path);
 
 struct PackedTensor {
   std::string name;

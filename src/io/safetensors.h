@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "model/tensor_names.h"
+#include "common/dtype.h"
 
 namespace vrt {
 

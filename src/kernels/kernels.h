@@ -16,8 +16,8 @@
 
 #include <cstdint>
 
-#include "model/tensor_names.h"   // vrt::DType
-#include "runtime/thread_pool.h"  // vrt::ThreadPool
+#include "common/dtype.h"
+#include "common/thread_pool.h"
 
 namespace vrt::kernels {
 

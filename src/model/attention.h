@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "common/page_buffer.h"
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 #include "voxtral_rt/model.h"
 
 namespace vrt {

@@ -163,10 +163,6 @@ int ModelConfig::samples_per_token() const {
   return static_cast<int>(std::llround(encoder.audio.sampling_rate / encoder.audio.frame_rate));
 }
 
-int StreamingConfig::samples_per_token() const {
-  return static_cast<int>(std::llround(sampling_rate / frame_rate));
-}
-
 std::int64_t ModelConfig::parameter_count() const {
   std::int64_t n = 0;
   for (const auto& t : expected_tensors(*this)) n += t.elements();

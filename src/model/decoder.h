@@ -12,7 +12,7 @@
 #include "model/attention.h"
 #include "model/rope.h"
 #include "model/weights.h"
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 
 namespace vrt {
 

@@ -2,17 +2,6 @@
 
 namespace vrt {
 
-const char* dtype_name(DType t) {
-  switch (t) {
-    case DType::bf16: return "BF16";
-    case DType::f16: return "F16";
-    case DType::f32: return "F32";
-  }
-  return "?";
-}
-
-int dtype_size(DType t) { return t == DType::f32 ? 4 : 2; }
-
 std::int64_t TensorSpec::elements() const {
   std::int64_t n = 1;
   for (auto d : shape) n *= d;

@@ -6,13 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "common/dtype.h"
 #include "voxtral_rt/config.h"
 
 namespace vrt {
-
-enum class DType { bf16, f16, f32 };
-const char* dtype_name(DType t);          // safetensors spelling: "BF16", "F16", "F32"
-int dtype_size(DType t);                  // bytes per element
 
 struct TensorSpec {
   std::string name;

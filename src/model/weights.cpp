@@ -1,6 +1,7 @@
 #include "model/weights.h"
 
 #include "model/tensor_names.h"
+#include "voxtral_rt/error.h"
 
 namespace vrt {
 namespace {
@@ -56,6 +57,25 @@ ModelWeights ModelWeights::load(const ModelConfig& cfg, WeightSource& s) {
   }
   w.final_norm = s.vector(tn::kFinalNorm);
   return w;
+}
+
+void validate_quant_options(const QuantOptions& q) {
+  const WeightScheme e = q.embedding;
+  if (e == WeightScheme::a8w8 || e == WeightScheme::a8w4)
+    throw Error(Status::invalid_argument, std::string("the embedding table is looked up, not multiplied: use 8w or 4w, not ") +
+                                              weight_scheme_name(e));
+  if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128 && q.group_size != 256)
+    throw Error(Status::invalid_argument, "group size " + std::to_string(q.group_size) + " is not 32, 64, 128 or 256");
+}
+
+WeightScheme scheme_for(const QuantOptions& q, WeightPart part) {
+  switch (part) {
+    case WeightPart::encoder: return q.encoder_scheme();
+    case WeightPart::decoder: return q.linear;
+    case WeightPart::embedding: return q.embedding;
+    case WeightPart::head: return q.head_scheme();
+  }
+  return WeightScheme::native;
 }
 
 }  // namespace vrt

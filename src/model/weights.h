@@ -4,7 +4,7 @@
 // compute); norms and biases are fp32 vectors.
 //
 // Weights come from a WeightSource: an original checkpoint, converted or quantized per
-// QuantOptions as they are read (weight_source.h), or a packed .vxrt model (io/packed_model.h),
+// QuantOptions as they are read (io/checkpoint_weights.h), or a packed .vxrt model (io/packed_model.h),
 // whose views need no work at all. Both go through ModelWeights::load, so the two paths cannot
 // disagree on which tensor goes where.
 #pragma once
@@ -15,6 +15,7 @@
 #include "kernels/kernels.h"
 #include "kernels/quant.h"
 #include "voxtral_rt/config.h"
+#include "voxtral_rt/model.h"  // QuantOptions, WeightScheme
 
 namespace vrt {
 
@@ -42,6 +43,12 @@ bool all_linears_packed(const std::vector<Layer>& layers) {
 
 // Which part of the model a linear weight belongs to (it picks the quantization scheme).
 enum class WeightPart { encoder, decoder, embedding, head };
+
+// Throws invalid_argument for a combination that cannot be stored (an 8da* embedding table).
+void validate_quant_options(const QuantOptions& q);
+
+// The scheme of a part under `q`.
+WeightScheme scheme_for(const QuantOptions& q, WeightPart part);
 
 class WeightSource {
  public:

@@ -5,52 +5,12 @@
 
 #include "common/file_util.h"
 #include "model/time_embedding.h"
-#include "model/weight_source.h"
+#include "io/checkpoint_weights.h"
 #include "runtime/model_impl.h"
+#include "runtime/stream.h"  // build_prefix
 #include "voxtral_rt/error.h"
 
 namespace vrt {
-
-namespace {
-constexpr struct {
-  WeightScheme scheme;
-  const char* name;
-} kSchemes[] = {{WeightScheme::native, "native"}, {WeightScheme::f32, "f32"},   {WeightScheme::bf16, "bf16"},
-                {WeightScheme::w8, "8w"},         {WeightScheme::w4, "4w"},     {WeightScheme::a8w8, "8da8w"},
-                {WeightScheme::a8w4, "8da4w"}};
-}  // namespace
-
-WeightScheme parse_weight_scheme(std::string_view name) {
-  for (const auto& s : kSchemes)
-    if (name == s.name) return s.scheme;
-  throw Error(Status::invalid_argument,
-              "unknown weight scheme '" + std::string(name) + "' (use native, f32, bf16, 8w, 4w, 8da8w or 8da4w)");
-}
-
-const char* weight_scheme_name(WeightScheme scheme) {
-  for (const auto& s : kSchemes)
-    if (scheme == s.scheme) return s.name;
-  return "?";
-}
-
-KvCacheType parse_kv_cache_type(std::string_view name) {
-  if (name == "f32") return KvCacheType::f32;
-  if (name == "f16") return KvCacheType::f16;
-  throw Error(Status::invalid_argument, "unknown KV cache type '" + std::string(name) + "' (use f32 or f16)");
-}
-
-const char* kv_cache_type_name(KvCacheType type) { return type == KvCacheType::f16 ? "f16" : "f32"; }
-
-bool QuantOptions::is_native() const {
-  return linear == WeightScheme::native && encoder_scheme() == WeightScheme::native &&
-         embedding == WeightScheme::native && head_scheme() == WeightScheme::native;
-}
-
-std::string QuantOptions::describe() const {
-  return std::string("linear=") + weight_scheme_name(linear) + " encoder=" + weight_scheme_name(encoder_scheme()) +
-         " embedding=" + weight_scheme_name(embedding) + " head=" + weight_scheme_name(head_scheme()) +
-         " group=" + std::to_string(group_size);
-}
 
 Model::Impl::Impl(const std::string& p, const LoadOptions& options, int threads) : pool(threads), path(p) {
   if (is_packed_model_file(path)) {
@@ -86,6 +46,11 @@ const std::vector<std::vector<float>>& Model::Impl::ada_scales(int delay_tokens)
   return it->second;
 }
 
+int Model::Impl::default_delay_tokens() const {
+  const auto& s = tokenizer().streaming();
+  return delay_tokens_for_ms(s.transcription_delay_ms, s.sampling_rate, s.hop_length, s.samples_per_token());
+}
+
 std::shared_ptr<const PrefixState> Model::Impl::prefix(int delay_tokens) const {
   std::lock_guard<std::mutex> lock(prefix_mutex_);  // one build per delay; others wait for it
   auto it = prefix_.find(delay_tokens);
@@ -102,10 +67,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOpti
   int threads = options.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto impl = std::make_unique<Impl>(path, options, threads);
-  // Precompute the default delay's scales as part of loading.
-  const auto& s = impl->tokenizer().streaming();
-  impl->ada_scales(delay_tokens_for_ms(s.transcription_delay_ms, s.sampling_rate, s.hop_length,
-                                       s.samples_per_token()));
+  impl->ada_scales(impl->default_delay_tokens());  // the default delay's scales as part of loading
   impl->load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
@@ -127,14 +89,6 @@ void Model::save_packed(const std::string& path) const {
   const std::string params = read_file_capped(dir + "/params.json", 1 << 20, Status::bad_checkpoint);
   const std::string tekken = read_file_capped(dir + "/tekken.json", 64 << 20, Status::bad_tokenizer);
   write_packed_model(path, params, tekken, impl_->quant, src->entries());
-}
-
-Transcript Model::transcribe(std::span<const float> audio_16k, const TranscribeOptions& options) const {
-  return transcribe_offline(*impl_, audio_16k, options);
-}
-
-std::unique_ptr<Session> Model::new_session(const SessionOptions& options) const {
-  return make_session(*impl_, shared_from_this(), options);
 }
 
 void validate_delay_ms(int delay_ms) {

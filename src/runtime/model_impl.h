@@ -1,21 +1,20 @@
 // What a loaded Model holds: the model file(s) (an original checkpoint directory or a packed
 // .vxrt file), the weights read from them (views, converted or quantized per QuantOptions), the
-// encoder and decoder, the compute thread pool and the per-delay ada-norm scales. Immutable
-// after load except for the scale cache and the pool, both behind locks.
+// encoder and decoder, the compute thread pool and the per-delay ada-norm scales and prefix
+// states. Immutable after load except for those caches and the pool, each behind a lock.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 
+#include "common/thread_pool.h"
 #include "io/checkpoint.h"
 #include "io/packed_model.h"
 #include "model/decoder.h"
 #include "model/encoder.h"
 #include "model/weights.h"
-#include "runtime/thread_pool.h"
 #include "voxtral_rt/mel.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/session.h"
@@ -23,10 +22,7 @@
 namespace vrt {
 
 class CheckpointWeightSource;
-struct PrefixState;  // session.cpp
-
-// The constant start of every stream, computed once per model and delay (session.cpp).
-std::shared_ptr<const PrefixState> build_prefix(const Model::Impl& model, int delay_tokens);
+struct PrefixState;  // runtime/stream.h
 
 struct Model::Impl {
   // Encoder frames per forward call in offline runs (a multiple of the downsample factor):
@@ -36,7 +32,7 @@ struct Model::Impl {
   static constexpr std::int64_t kMaxDecoderBlock = 64;
 
   mutable ThreadPool pool;         // first: loading quantizes with it
-  mutable std::mutex pool_mutex;   // one session computes at a time
+  mutable std::mutex pool_mutex;   // one session (or one batch) computes at a time
   std::string path;                // the directory or .vxrt file
   std::unique_ptr<Checkpoint> checkpoint;       // loaded from a checkpoint directory
   std::unique_ptr<PackedModelFile> packed;      // loaded from a .vxrt file
@@ -56,9 +52,11 @@ struct Model::Impl {
   const CheckpointWeightSource* checkpoint_source() const;
   // (1 + s_l) per decoder layer for a delay, computed once per delay.
   const std::vector<std::vector<float>>& ada_scales(int delay_tokens) const;
-  // The session state after the constant prefix (left-pad silence and prompt) for a delay,
-  // computed by the first session that asks; nullptr when the prefix is not constant.
+  // The stream state after the constant prefix (left-pad silence and prompt) for a delay,
+  // computed by the first stream that asks; nullptr when the prefix is not constant.
   std::shared_ptr<const PrefixState> prefix(int delay_tokens) const;
+  // The default delay in decoder tokens (tekken.json's transcription_delay_ms).
+  int default_delay_tokens() const;
 
  private:
   mutable std::mutex prefix_mutex_;
@@ -67,33 +65,11 @@ struct Model::Impl {
   mutable std::map<int, std::vector<std::vector<float>>> ada_;
 };
 
-std::unique_ptr<Session> make_session(const Model::Impl& model, std::shared_ptr<const Model> keep_alive,
-                                      const SessionOptions& options);
-
-// Cross-session batching (the server's scheduler). A session in batched mode runs the mel
-// front end in feed() and leaves the rest to decode_batch(): the encoder too when its rows are
-// batch-independent (Encoder::rows_batch_independent, packed weights; else feed() runs encoder,
-// adapter and prompt blocks as before), and the decoder positions after the prompt. finish()
-// computes what is left itself. Tokens are the same either way.
-void set_batched_decoding(Session& session, bool on);
-// Appends the end of the stream (the padding finish() adds) and runs it through mel and
-// encoder; a batched session leaves its positions to decode_batch. Then only finish() may
-// follow (it decodes whatever is left and returns the transcript).
-void end_stream_audio(Session& session);
-// First the sessions' buffered audio through the encoder and adapter, stacked over sessions
-// (each encoder matrix read once per call for all of them) when feed() left it, and their
-// prompt blocks; then decoder passes, each one forward over every session with pending
-// positions (one segment of up to its verify_tokens rows per session, at most max_rows rows in
-// all, at least one row for each session that fits), until no session has pending positions. The sessions must come
-// from this model and be in batched mode. Returns the tokens generated.
-std::int64_t decode_batch(const Model::Impl& model, std::span<Session* const> sessions, std::int64_t max_rows);
-// The largest batch whose rows each compute bitwise as they would alone: 16 while any decoder
-// matrix or the head is float (kernels::matmul changes tiling above 16 rows), else
-// kMaxDecoderBlock (64: 8 verification rows for each of 8 live streams in one weight read).
-std::int64_t max_batch_rows(const Model::Impl& model);
-
-// The offline schedule (spec §8.2) as one session: feed everything, then finish.
-Transcript transcribe_offline(const Model::Impl& model, std::span<const float> audio,
-                              const TranscribeOptions& options);
+// The runtime's access to the internals behind the public Model and Session (a friend of both).
+struct RuntimeAccess {
+  static const Model::Impl& impl(const Model& model) { return *model.impl_; }
+  static Session::Impl& impl(Session& session) { return *session.impl_; }
+  static std::unique_ptr<Session> make_session(std::unique_ptr<Session::Impl> impl);
+};
 
 }  // namespace vrt

@@ -2,7 +2,7 @@
 // server-sent events), and the WebSocket upgrade to /v1/realtime.
 #include <nlohmann/json.hpp>
 
-#include "cli/output_formats.h"
+#include "voxtral_rt/subtitles.h"
 #include "server/multipart.h"
 #include "server/realtime_protocol.h"
 #include "server/server_internal.h"
@@ -324,8 +324,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return sse_pump();
     }
     if (format_ == "text") return send(make(http::status::ok, strip_leading_spaces(t.text) + "\n", "text/plain; charset=utf-8"));
-    if (format_ == "srt") return send(make(http::status::ok, cli::to_srt(t), "application/x-subrip; charset=utf-8"));
-    if (format_ == "vtt") return send(make(http::status::ok, cli::to_vtt(t), "text/vtt; charset=utf-8"));
+    if (format_ == "srt") return send(make(http::status::ok, to_srt(t), "application/x-subrip; charset=utf-8"));
+    if (format_ == "vtt") return send(make(http::status::ok, to_vtt(t), "text/vtt; charset=utf-8"));
     ojson j{{"text", t.text}};
     if (format_ == "verbose_json") {
       j = ojson{{"task", "transcribe"}, {"duration", audio_s_}, {"text", t.text}};

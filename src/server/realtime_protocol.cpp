@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_util.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt::server {

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <random>
 
-#include "runtime/model_impl.h"
 #include "voxtral_rt/audio.h"
 
 namespace vrt::server {
@@ -259,12 +258,12 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
           if (h->on_token) h->on_token(tok);
         };
         opts.on_text = s.handlers_.on_text;
+        opts.batched = options_.batch;
         s.session_ = model_->new_session(opts);
-        if (options_.batch) set_batched_decoding(*s.session_, true);
       }
       if (t.have_audio) s.session_->feed(t.work.audio);  // batched: mel, encoder and prompt only
       // The end padding's positions (delay + 11 of them) decode in the shared passes too.
-      if (t.finish && options_.batch) end_stream_audio(*s.session_);
+      if (t.finish && options_.batch) s.session_->end_audio();
       if ((t.have_audio || t.finish) && options_.batch) {
         decode.push_back(s.session_.get());
         decoding.push_back(&t);
@@ -275,10 +274,8 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
   }
   if (!decode.empty()) {
     try {
-      // Never above the model's cap: beyond it rows would not compute as they do alone.
-      const std::int64_t cap = max_batch_rows(model_->impl());
-      const std::int64_t rows = options_.max_batch_rows > 0 ? std::min<std::int64_t>(options_.max_batch_rows, cap) : cap;
-      decode_batch(model_->impl(), decode, rows);
+      // Model::step keeps rows within the model's cap (beyond it rows would not compute as alone).
+      model_->step(decode, options_.max_batch_rows);
     } catch (const std::exception& e) {
       // The pass was shared: every stream in it is in an unknown state.
       for (Turn* t : decoding) fail(*t, e.what());

@@ -6,7 +6,7 @@
 // mel front end, then computes all the streams' new audio together: one encoder call for the
 // streams' new frames stacked (packed encoder weights; float ones run per session in feed())
 // and one decoder pass per step over every stream with a pending position (cross-session
-// batching, decode_batch in runtime/model_impl.h), so each weight matrix is read once per call
+// batching, Model::step), so each weight matrix is read once per call
 // for all of them. The
 // model's own thread pool parallelizes inside each call. So every stream gets an equal share,
 // a stream that falls behind shows it as lag (queued, unprocessed audio) instead of starving

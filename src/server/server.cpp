@@ -1,4 +1,4 @@
-#include "server/server.h"
+#include "voxtral_rt/server.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "server/scheduler.h"
-#include "server/server.h"
+#include "voxtral_rt/server.h"
 
 namespace vrt::server {
 

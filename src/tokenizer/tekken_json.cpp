@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt::tekken {

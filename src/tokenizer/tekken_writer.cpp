@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "tokenizer/utf8.h"
 #include "voxtral_rt/error.h"
 

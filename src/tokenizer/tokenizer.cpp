@@ -236,6 +236,9 @@ const std::string& Tokenizer::version() const { return impl_->version; }
 const std::string& Tokenizer::pattern() const { return impl_->pattern; }
 const StreamingConfig& Tokenizer::streaming() const { return impl_->streaming; }
 
+// tekken.json's audio block is read here, so its arithmetic lives here too.
+int StreamingConfig::samples_per_token() const { return static_cast<int>(std::llround(sampling_rate / frame_rate)); }
+
 bool Tokenizer::is_special(int id) const { return id >= 0 && id < impl_->num_special; }
 
 std::string_view Tokenizer::special_name(int id) const {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "audio_test_util.h"
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 #include "test_util.h"
 #include "voxtral_rt/audio.h"
 

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/kernels.h"
+#include "voxtral_rt/system.h"
 #include "synth.h"
 #include "test_util.h"
 #include "voxtral_rt/audio.h"
@@ -140,7 +140,7 @@ TEST(CapiBasics, VersionAndSystemInfo) {
   EXPECT_EQ(std::string(vrt_version()), "0.1.0");
   const std::string info = vrt_system_info();
   EXPECT_NE(info.find("voxtral-rt " + expected), std::string::npos) << info;
-  EXPECT_NE(info.find(std::string("isa ") + kernels::selected_isa()), std::string::npos) << info;
+  EXPECT_NE(info.find(std::string("isa ") + kernel_table()), std::string::npos) << info;
   EXPECT_NE(info.find("hardware threads "), std::string::npos) << info;
 }
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 #include "mel_test_util.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/mel.h"

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 #include "mel_test_util.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/mel.h"

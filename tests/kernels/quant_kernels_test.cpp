@@ -34,7 +34,7 @@
 #include "kernels/kernels.h"
 #include "kernels/quant.h"
 #include "kernels/ref/ref_quant.h"
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt::kernels::test {

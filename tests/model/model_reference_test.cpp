@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <set>
 
-#include "common/npy.h"
+#include "voxtral_rt/npy.h"
 #include "synth.h"
 #include "test_util.h"
 #include "voxtral_rt/audio.h"

@@ -1,11 +1,11 @@
-// Cross-session batched decoding (decode_batch): streams with different delays and chunkings,
+// Cross-session batching (Model::step): streams with different delays and chunkings,
 // decoded together in shared decoder passes, give bitwise the tokens and logits of each stream
 // decoded alone (offline), for float and quantized weights and any cap on rows per pass.
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "runtime/model_impl.h"
+#include "runtime/model_impl.h"  // the encoder itself, for the stacked-segments test
 #include "synth.h"
 #include "test_util.h"
 #include "voxtral_rt/audio.h"
@@ -49,7 +49,7 @@ class BatchDecode : public ::testing::Test {
   };
   // All clips as concurrent streams, each fed in its own random chunk sizes (seed 0: the
   // offline schedule's pieces of kEncoderChunkTokens tokens); after each round of feeds,
-  // decode_batch (batched) or nothing (each session decoded inside feed).
+  // Model::step (batched) or nothing (each session decoded inside feed).
   static std::vector<Run> run_streams(const Model& model, bool batched, bool stop_on_eos, std::int64_t max_rows,
                                       std::uint32_t seed) {
     const std::size_t n = audio_.size();
@@ -62,8 +62,8 @@ class BatchDecode : public ::testing::Test {
       so.stop_on_eos = stop_on_eos;
       so.dump = stop_on_eos ? &runs[i].dumps[0] : nullptr;  // a dump also turns the prefix cache off
       so.on_token = [r = &runs[i]](const Token& t) { r->tokens.push_back(t.id); };
+      so.batched = batched;
       sessions.push_back(model.new_session(so));
-      if (batched) set_batched_decoding(*sessions.back(), true);
     }
     std::mt19937 rng(seed);
     std::vector<std::size_t> pos(n, 0);
@@ -73,7 +73,7 @@ class BatchDecode : public ::testing::Test {
       for (std::size_t i = 0; i < n; ++i) {
         if (pos[i] == audio_[i].size()) continue;
         // Mostly live-sized chunks, sometimes several positions' worth (verification rows).
-        const std::size_t want = seed == 0 ? static_cast<std::size_t>(Model::Impl::kEncoderChunkTokens * 1280)
+        const std::size_t want = seed == 0 ? static_cast<std::size_t>(32 * 1280)  // offline: 32-token pieces
                                  : rng() % 4 == 0 ? 1 + rng() % 12000 : 1 + rng() % 2600;
         const std::size_t k = std::min(audio_[i].size() - pos[i], want);
         sessions[i]->feed(std::span<const float>(audio_[i]).subspan(pos[i], k));
@@ -81,15 +81,15 @@ class BatchDecode : public ::testing::Test {
         fed.push_back(sessions[i].get());
         more = true;
       }
-      if (batched && !fed.empty()) decode_batch(model.impl(), fed, max_rows);
+      if (batched && !fed.empty()) model.step(fed, max_rows);
     }
     if (batched) {  // the end padding's positions decoded together too
       std::vector<Session*> all;
       for (auto& p : sessions) {
-        end_stream_audio(*p);
+        p->end_audio();
         all.push_back(p.get());
       }
-      decode_batch(model.impl(), all, max_rows);
+      model.step(all, max_rows);
     }
     for (std::size_t i = 0; i < n; ++i) runs[i].done.push_back(sessions[i]->finish());
     return runs;
@@ -106,8 +106,8 @@ std::vector<std::vector<float>> BatchDecode::audio_;
 TEST_F(BatchDecode, ConcurrentStreamsGiveTheOfflineTokensAndLogits) {
   for (const WeightScheme scheme : {WeightScheme::native, WeightScheme::a8w4}) {
     const auto model = load(scheme);
-    const std::int64_t cap = max_batch_rows(model->impl());
-    EXPECT_EQ(cap, model->impl().weights.output.quantized() ? Model::Impl::kMaxDecoderBlock : 16);
+    const std::int64_t cap = model->max_batch_rows();
+    EXPECT_EQ(cap, scheme == WeightScheme::native ? 16 : 64);  // float heads tile differently above 16 rows
     for (const std::int64_t rows : {cap, std::int64_t{3}}) {
       const auto runs = run_streams(*model, /*batched=*/true, /*stop_on_eos=*/true, rows, 0);
       for (std::size_t i = 0; i < audio_.size(); ++i) {
@@ -123,7 +123,7 @@ TEST_F(BatchDecode, ConcurrentStreamsGiveTheOfflineTokensAndLogits) {
         EXPECT_EQ(runs[i].tokens, test::token_ids(ref));
         EXPECT_EQ(runs[i].done[0].text, ref.text);
         EXPECT_TRUE(runs[i].dumps[0].logits == ref_dump.logits);  // bitwise
-        // Packed encoders run stacked over the streams in decode_batch: same bits as offline.
+        // Packed encoders run stacked over the streams in Model::step: same bits as offline.
         EXPECT_TRUE(runs[i].dumps[0].encoder == ref_dump.encoder);
         EXPECT_TRUE(runs[i].dumps[0].adapter == ref_dump.adapter);
       }
@@ -136,9 +136,9 @@ TEST_F(BatchDecode, ConcurrentStreamsGiveTheOfflineTokensAndLogits) {
 // stream alone in one piece. Float weights are not batch-independent (their tiling changes
 // above 16 rows), so sessions do not stack them.
 TEST_F(BatchDecode, StackedEncoderSegmentsEqualEachStreamAlone) {
-  EXPECT_FALSE(load(WeightScheme::native)->impl().encoder->rows_batch_independent());
+  EXPECT_FALSE(RuntimeAccess::impl(*load(WeightScheme::native)).encoder->rows_batch_independent());
   const auto model = load(WeightScheme::a8w4);
-  const auto& m = model->impl();
+  const auto& m = RuntimeAccess::impl(*model);
   const Encoder& enc = *m.encoder;
   ASSERT_TRUE(enc.rows_batch_independent());
   const std::int64_t nm = m.config().encoder.audio.num_mel_bins, d = m.config().encoder.dim;
@@ -188,7 +188,7 @@ TEST_F(BatchDecode, AnyChunkingSameAsUnbatched) {
   for (const WeightScheme scheme : {WeightScheme::native, WeightScheme::a8w4}) {
     const auto model = load(scheme);
     const auto alone = run_streams(*model, /*batched=*/false, /*stop_on_eos=*/true, 0, 7);
-    for (const std::int64_t rows : {max_batch_rows(model->impl()), std::int64_t{3}}) {
+    for (const std::int64_t rows : {model->max_batch_rows(), std::int64_t{3}}) {
       const auto runs = run_streams(*model, /*batched=*/true, /*stop_on_eos=*/true, rows, 7);
       for (std::size_t i = 0; i < audio_.size(); ++i) {
         SCOPED_TRACE(std::string(weight_scheme_name(scheme)) + " " + kClips[i] + " rows " + std::to_string(rows));
@@ -205,7 +205,7 @@ TEST_F(BatchDecode, LiveTokenStreamsAreTheSameWithAndWithoutBatching) {
     SCOPED_TRACE(weight_scheme_name(scheme));
     const auto model = load(scheme);
     const auto alone = run_streams(*model, /*batched=*/false, /*stop_on_eos=*/false, 0, 11);
-    const auto batched = run_streams(*model, /*batched=*/true, /*stop_on_eos=*/false, max_batch_rows(model->impl()), 11);
+    const auto batched = run_streams(*model, /*batched=*/true, /*stop_on_eos=*/false, model->max_batch_rows(), 11);
     for (std::size_t i = 0; i < audio_.size(); ++i) {
       SCOPED_TRACE(kClips[i]);
       EXPECT_EQ(batched[i].tokens, alone[i].tokens);
@@ -213,6 +213,49 @@ TEST_F(BatchDecode, LiveTokenStreamsAreTheSameWithAndWithoutBatching) {
       EXPECT_EQ(batched[i].done[0].stats.decode_steps, alone[i].done[0].stats.decode_steps);
     }
   }
+}
+
+// The public batching entry refuses what it cannot batch, with a clear error, and a batched
+// session ended with end_audio() takes no more audio.
+TEST_F(BatchDecode, StepRefusesSessionsItCannotBatch) {
+  const auto model = load(WeightScheme::a8w4);
+  const auto other = load(WeightScheme::a8w4);
+  SessionOptions so;
+  so.batched = true;
+  auto a = model->new_session(so);
+  auto foreign = other->new_session(so);
+  auto alone = model->new_session({});
+  auto expect_status = [](auto&& f, Status want) {
+    try {
+      f();
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), want) << e.what();
+    }
+  };
+  Session* not_batched[] = {a.get(), alone.get()};
+  expect_status([&] { model->step(not_batched); }, Status::invalid_argument);
+  Session* mixed[] = {a.get(), foreign.get()};
+  expect_status([&] { model->step(mixed); }, Status::invalid_argument);
+  Session* null[] = {a.get(), nullptr};
+  expect_status([&] { model->step(null); }, Status::invalid_argument);
+  EXPECT_EQ(model->step({}), 0);
+
+  a->feed(audio_[0]);
+  Session* one[] = {a.get()};
+  EXPECT_GT(model->step(one), 0);  // 11 s of speech: tokens come out of the shared passes
+  a->end_audio();
+  expect_status([&] { a->feed(audio_[0]); }, Status::bad_state);
+  expect_status([&] { a->end_audio(); }, Status::bad_state);
+  expect_status([&] { a->flush(); }, Status::bad_state);
+  model->step(one);
+  const Transcript t = a->finish();
+  EXPECT_GT(t.tokens.size(), 10u);
+  expect_status([&] { model->step(one); }, Status::bad_state);
+  expect_status([&] { a->finish(); }, Status::bad_state);
+  a->reset();  // a new stream
+  a->feed(audio_[0]);
+  EXPECT_EQ(test::token_ids(a->finish()), test::token_ids(t));
 }
 
 }  // namespace

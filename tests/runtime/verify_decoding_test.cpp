@@ -11,6 +11,7 @@
 #include "test_util.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/model.h"
+#include "voxtral_rt/profile.h"
 #include "voxtral_rt/session.h"
 
 namespace vrt {
@@ -244,6 +245,61 @@ TEST_F(VerifyDecoding, PackedSchemesMakeAnyChunkingBitwiseOffline) {
         EXPECT_EQ(dump.encoder, offline_dump.encoder) << clip;
         EXPECT_EQ(dump.logits, offline_dump.logits) << clip;
       }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vrt
+
+namespace vrt {
+namespace {
+
+// The policy is written once (runtime/verify.h): replaying it on the tokens a session produced
+// (vrt::replay_verification, what `bench` reports) gives exactly the passes the runtime made when
+// availability does not bind: a batched session fed its whole audio, ended, and stepped once has
+// every position available (chunk 0). Independent check of the replay: with k = 1 every
+// position is one pass. Offline (positions arriving in 32-token encoder chunks, boundaries
+// shifted by the mel look-ahead) the default chunk = 32 is an approximation: same positions,
+// passes within one per chunk.
+TEST_F(VerifyDecoding, ReplayOfTheTokensCountsTheRuntimesPasses) {
+  LoadOptions lo;
+  lo.threads = 2;
+  lo.quant.linear = WeightScheme::a8w4;
+  const auto model = Model::load(dir_->file("model"), lo);
+  for (const char* clip : kClips) {
+    const auto audio = load_audio_16k_mono(test::shared_data(std::string("audio/") + clip)).samples;
+    for (const int k : {1, 2, 4, 8, 16}) {
+      SCOPED_TRACE(std::string(clip) + " k=" + std::to_string(k));
+      SessionOptions so;
+      so.verify_tokens = k;
+      so.stop_on_eos = true;
+      so.batched = true;
+      const auto session = model->new_session(so);
+      session->feed(audio);
+      session->end_audio();
+      Session* one[] = {session.get()};
+      model->step(one);
+      const Transcript t = session->finish();
+      const auto ids = test::token_ids(t);
+      ASSERT_GT(ids.size(), 10u);
+      const VerificationReplay r = replay_verification(model->tokenizer(), ids, k, 0, /*chunk=*/0);
+      EXPECT_EQ(r.positions, t.stats.decode_steps);
+      EXPECT_EQ(r.passes, t.stats.decode_passes);
+      if (k == 1) EXPECT_EQ(r.passes, static_cast<std::int64_t>(ids.size()) - 1);
+      std::int64_t rows = 0, passes = 0;
+      for (const auto& [n, count] : r.pass_rows) rows += n * count, passes += count;
+      EXPECT_EQ(passes, r.passes);
+      EXPECT_GE(rows, r.positions);  // rejected rows are computed and thrown away
+
+      TranscribeOptions o;
+      o.verify_tokens = k;
+      const Transcript offline = model->transcribe(audio, o);
+      EXPECT_EQ(test::token_ids(offline), ids);
+      const VerificationReplay approx = replay_verification(model->tokenizer(), ids, k);
+      EXPECT_EQ(approx.positions, offline.stats.decode_steps);
+      const std::int64_t chunks = static_cast<std::int64_t>(ids.size()) / 32 + 2;
+      EXPECT_LE(std::abs(approx.passes - offline.stats.decode_passes), chunks);
     }
   }
 }

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/realtime_protocol.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 
 namespace vrt::server {
 namespace {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "tokenizer/tekken_writer.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/tokenizer.h"

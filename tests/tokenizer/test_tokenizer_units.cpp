@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/tekken_writer.h"

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 #include "tokenizer/tekken_writer.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/tokenizer.h"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/safetensors.h"
+#include "model/tensor_names.h"
 #include "voxtral_rt/config.h"
 
 namespace vrt::synth {

@@ -1,7 +1,7 @@
 // ThreadPool: every index covered exactly once (n = 0, 1, fewer than threads, large; several
 // grains), exceptions reach the caller and leave the pool usable, thousands of calls reuse the
 // same threads, nested calls run inline, and pools are destroyed cleanly while idle.
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 
 #include <gtest/gtest.h>
 

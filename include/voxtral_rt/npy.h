@@ -1,5 +1,5 @@
-// Minimal NumPy .npy (format 1.0) reader and writer for float32 and int32 arrays, C order.
-// Used for --dump outputs and to read published reference data in tests.
+// voxtral-rt: a minimal NumPy .npy (format 1.0) reader and writer for float32 and int32 arrays,
+// C order: stage dumps (--dump), and published reference data in tests.
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,8 @@
 
 #include <cmath>
 
-#include "voxtral_rt/audio.h"
+#include "voxtral_rt/audio.h"  // kModelSampleRateHz
+#include "voxtral_rt/microphone.h"
 #include "voxtral_rt/error.h"
 
 namespace vrt {
@@ -34,6 +35,8 @@ Microphone::Microphone(const std::string& device, int chunk_ms) : impl_(std::mak
                                        " through PulseAudio/PipeWire (" + pa_strerror(err) +
                                        "). Is a sound server running, with a capture device?");
 }
+
+bool microphone_supported() { return true; }
 
 Microphone::~Microphone() {
   if (impl_ && impl_->pa) pa_simple_free(impl_->pa);

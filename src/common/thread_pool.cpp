@@ -8,7 +8,7 @@
 // mutex). The job lives on the caller's stack; the caller does not return before busy_ is zero,
 // so no worker touches it afterwards, and no new generation starts before every worker has
 // finished the previous one.
-#include "runtime/thread_pool.h"
+#include "common/thread_pool.h"
 
 #include <algorithm>
 

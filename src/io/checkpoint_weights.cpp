@@ -1,4 +1,4 @@
-#include "model/weight_source.h"
+#include "io/checkpoint_weights.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -11,25 +11,6 @@
 #include "voxtral_rt/error.h"
 
 namespace vrt {
-
-void validate_quant_options(const QuantOptions& q) {
-  const WeightScheme e = q.embedding;
-  if (e == WeightScheme::a8w8 || e == WeightScheme::a8w4)
-    throw Error(Status::invalid_argument, std::string("the embedding table is looked up, not multiplied: use 8w or 4w, not ") +
-                                              weight_scheme_name(e));
-  if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128 && q.group_size != 256)
-    throw Error(Status::invalid_argument, "group size " + std::to_string(q.group_size) + " is not 32, 64, 128 or 256");
-}
-
-WeightScheme scheme_for(const QuantOptions& q, WeightPart part) {
-  switch (part) {
-    case WeightPart::encoder: return q.encoder_scheme();
-    case WeightPart::decoder: return q.linear;
-    case WeightPart::embedding: return q.embedding;
-    case WeightPart::head: return q.head_scheme();
-  }
-  return WeightScheme::native;
-}
 
 CheckpointWeightSource::CheckpointWeightSource(const Checkpoint& checkpoint, const QuantOptions& quant, ThreadPool* pool)
     : c_(checkpoint), q_(quant), pool_(pool) {

@@ -19,12 +19,6 @@
 
 namespace vrt {
 
-// Throws invalid_argument for a combination that cannot be stored (an 8da* embedding table).
-void validate_quant_options(const QuantOptions& q);
-
-// The scheme of a part under `q`.
-WeightScheme scheme_for(const QuantOptions& q, WeightPart part);
-
 struct WeightEntry {
   enum class Kind { vector, raw, linear };
   std::string name;  // checkpoint name; the untied head is "output.weight"

@@ -1,5 +1,5 @@
 // Strict base64; see base64.h for why lenient decoding is a hole.
-#include "tokenizer/base64.h"
+#include "common/base64.h"
 
 #include <array>
 #include <cstdint>

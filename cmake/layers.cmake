@@ -1,0 +1,53 @@
+# The build states the layering: one static library per folder of src/, linked to the folders it
+# may use (docs/ARCHITECTURE.md draws the graph). Internal targets put src/ and include/ on their
+# users' include path; the public library (voxtral_rt) links them PRIVATE, so its users see
+# include/ only.
+
+# vrt_add_layer(NAME SOURCES file... [USES vrt_target...] [LIBS external...])
+#   USES: the project's lower layers (PUBLIC: a layer's headers may expose theirs);
+#   LIBS: third-party libraries used inside the folder only.
+function(vrt_add_layer name)
+  cmake_parse_arguments(L "" "" "SOURCES;USES;LIBS" ${ARGN})
+  add_library(${name} STATIC ${L_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${L_USES} PRIVATE ${L_LIBS})
+  vrt_set_warnings(${name})
+endfunction()
+
+# vrt_isa_sources(TARGET ISA file...): sources compiled with one instruction set's flags (and
+# only those files: see src/kernels/kernel_table.h). ISA is one of the keys below; on another
+# architecture the files build as their portable stubs with no extra flags.
+#   avx2        AVX2 + FMA + F16C (Haswell)
+#   avx2vnni    + AVX-VNNI
+#   avx512      AVX-512 F/BW/DQ/VL + the avx2 set (Skylake-SP)
+#   avx512vnni  + AVX512-VNNI
+#   avx512amx   + AMX tile/int8 (Sapphire Rapids), when the compiler knows the flags
+# Packed-weight kernels add EXACT (no fma contraction: bitwise equal to the scalar reference).
+set(VRT_ISA_FLAGS_avx2 -mavx2 -mfma -mf16c)
+set(VRT_ISA_FLAGS_avx2vnni ${VRT_ISA_FLAGS_avx2} -mavxvnni)
+set(VRT_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl ${VRT_ISA_FLAGS_avx2})
+set(VRT_ISA_FLAGS_avx512vnni ${VRT_ISA_FLAGS_avx512} -mavx512vnni)
+set(VRT_ISA_FLAGS_avx512amx ${VRT_ISA_FLAGS_avx512vnni} -mamx-tile -mamx-int8)
+set(VRT_ISA_X86 OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")
+  set(VRT_ISA_X86 ON)
+  include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag("-mamx-tile -mamx-int8" VRT_HAVE_AMX_FLAGS)
+endif()
+
+function(vrt_isa_sources target isa)
+  cmake_parse_arguments(S "EXACT" "" "" ${ARGN})
+  target_sources(${target} PRIVATE ${S_UNPARSED_ARGUMENTS})
+  if(NOT VRT_ISA_X86 OR (isa STREQUAL "avx512amx" AND NOT VRT_HAVE_AMX_FLAGS))
+    return()  # the files' #ifdef'd stubs: the table reports the ISA as unavailable
+  endif()
+  if(NOT DEFINED VRT_ISA_FLAGS_${isa})
+    message(FATAL_ERROR "vrt_isa_sources: unknown ISA '${isa}'")
+  endif()
+  set(flags ${VRT_ISA_FLAGS_${isa}})
+  if(S_EXACT)
+    list(APPEND flags -ffp-contract=off)
+  endif()
+  set_source_files_properties(${S_UNPARSED_ARGUMENTS} TARGET_DIRECTORY ${target}
+    PROPERTIES COMPILE_OPTIONS "${flags}")
+endfunction()
