@@ -300,12 +300,7 @@ const KernelTable& avx2_kernel_table() {
 
 namespace vrt::kernels {
 const KernelTable& avx2_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = ref_kernel_table();
-    t.isa = CpuIsa::avx2;
-    t.name = "avx2";
-    return t;
-  }();
+  static const KernelTable table = derived_table(ref_kernel_table(), CpuIsa::avx2);
   return table;
 }
 }  // namespace vrt::kernels

@@ -14,13 +14,7 @@ void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1) {
 }  // namespace avx2vnni
 
 const KernelTable& avx2vnni_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = avx2_kernel_table();
-    t.isa = CpuIsa::avx2vnni;
-    t.name = "avx2vnni";
-    t.qmatmul_int8_rows = avx2vnni::qmatmul_int8_rows;
-    return t;
-  }();
+  static const KernelTable table = derived_table(avx2_kernel_table(), CpuIsa::avx2vnni, avx2vnni::qmatmul_int8_rows);
   return table;
 }
 }  // namespace vrt::kernels
@@ -29,12 +23,7 @@ const KernelTable& avx2vnni_kernel_table() {
 
 namespace vrt::kernels {
 const KernelTable& avx2vnni_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = avx2_kernel_table();
-    t.isa = CpuIsa::avx2vnni;
-    t.name = "avx2vnni";
-    return t;
-  }();
+  static const KernelTable table = derived_table(avx2_kernel_table(), CpuIsa::avx2vnni);
   return table;
 }
 }  // namespace vrt::kernels

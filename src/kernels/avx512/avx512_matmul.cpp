@@ -48,12 +48,7 @@ const KernelTable& avx512_kernel_table() {
 
 namespace vrt::kernels {
 const KernelTable& avx512_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = ref_kernel_table();
-    t.isa = CpuIsa::avx512;
-    t.name = "avx512";
-    return t;
-  }();
+  static const KernelTable table = derived_table(ref_kernel_table(), CpuIsa::avx512);
   return table;
 }
 }  // namespace vrt::kernels

@@ -15,13 +15,7 @@ void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1) {
 }  // namespace avx512vnni
 
 const KernelTable& avx512vnni_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = avx512_kernel_table();
-    t.isa = CpuIsa::avx512vnni;
-    t.name = "avx512vnni";
-    t.qmatmul_int8_rows = avx512vnni::qmatmul_int8_rows;
-    return t;
-  }();
+  static const KernelTable table = derived_table(avx512_kernel_table(), CpuIsa::avx512vnni, avx512vnni::qmatmul_int8_rows);
   return table;
 }
 }  // namespace vrt::kernels
@@ -30,12 +24,7 @@ const KernelTable& avx512vnni_kernel_table() {
 
 namespace vrt::kernels {
 const KernelTable& avx512vnni_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = avx512_kernel_table();
-    t.isa = CpuIsa::avx512vnni;
-    t.name = "avx512vnni";
-    return t;
-  }();
+  static const KernelTable table = derived_table(avx512_kernel_table(), CpuIsa::avx512vnni);
   return table;
 }
 }  // namespace vrt::kernels
