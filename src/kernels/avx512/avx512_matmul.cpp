@@ -8,7 +8,7 @@
 #include "kernels/ref/ref_quant.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
-#include "kernels/avx512/avx512_util.h"
+#include "kernels/avx512/avx512_traits.h"
 
 namespace vrt::kernels {
 namespace avx512 {
