@@ -55,6 +55,15 @@ CpuIsa best_isa(const CpuFeatures& f) {
   return CpuIsa::ref;
 }
 
+KernelTable derived_table(const KernelTable& base, CpuIsa isa,
+                          void (*qmatmul_int8_rows)(const QMatmulArgs&, std::int64_t, std::int64_t)) {
+  KernelTable t = base;
+  t.isa = isa;
+  t.name = isa_name(isa);
+  if (qmatmul_int8_rows != nullptr) t.qmatmul_int8_rows = qmatmul_int8_rows;
+  return t;
+}
+
 namespace {
 
 const KernelTable& table_of(CpuIsa isa) {

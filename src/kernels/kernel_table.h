@@ -125,6 +125,12 @@ const KernelTable& avx512vnni_kernel_table();  // avx512/avx512_quant_vnni.cpp
 const KernelTable& avx512amx_kernel_table();   // avx512/avx512_quant_amx.cpp
 bool amx_kernels_built();  // false when the compiler had no AMX support (the table is then unusable)
 
+// A copy of base with isa and name = isa_name(isa) and, when not null, this int8 matmul: the
+// VNNI / AMX tables and the stand-ins of ISA files built without their flags. Not inline, so
+// that the table copy is compiled once, with baseline flags (see above).
+KernelTable derived_table(const KernelTable& base, CpuIsa isa,
+                          void (*qmatmul_int8_rows)(const QMatmulArgs&, std::int64_t, std::int64_t) = nullptr);
+
 // The table for `requested` (throws vrt::Error if this CPU cannot run it), or the best one.
 const KernelTable& select_kernels(const CpuFeatures& features, std::optional<CpuIsa> requested);
 

@@ -1,5 +1,6 @@
-// AVX2 packed-weight kernels (avx2_quant.cpp, avx2_quant_vnni.cpp): traits for the generic tiles
-// of ../avx512/quant_tile.h (written once for both vector widths) and the entry points.
+// AVX2 packed-weight kernels (avx2_quant.cpp, avx2_quant_vnni.cpp): the quant traits of the
+// generic tiles of ../simd/quant_tile.h (the Avx2 float traits plus integer dots) and the entry
+// points.
 //
 // A 16-row block is two ymm (rows 0-7, 8-15). Integer dots, all exact:
 // * AVX-VNNI: vpdpbusd (VEX), u8 x s8, with the -offset * sum(a) correction preloaded.
@@ -16,27 +17,14 @@
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-
-#include <cstring>
+#include "kernels/avx2/avx2_traits.h"
 
 namespace vrt::kernels::avx2 {
 namespace {
 
-template <bool B, class A, class C>
-struct Pick {
-  using type = A;
-};
-template <class A, class C>
-struct Pick<false, A, C> {
-  using type = C;
-};
-
 template <bool Vnni>
-struct QuantTraits256 {
+struct QuantTraits256 : Avx2 {
   using vi = __m256i;
-  using vf = __m256;
-  static constexpr int kV = 2;
   static constexpr int kQ8Offset = Vnni ? 128 : 0;
   static constexpr int kMRMax = 4;
   static constexpr int kNRMax = 2;
@@ -46,8 +34,8 @@ struct QuantTraits256 {
   static int nr_small(std::int64_t m) { return m <= 1 ? 2 : 1; }
   static int nr_small_int8(std::int64_t m) { return nr_small(m); }
 
-  static vi load(const std::uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static void store(std::uint8_t* p, vi v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static vi loadb(const std::uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void storeb(std::uint8_t* p, vi v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static vi bcast_i32(const void* p) {
     std::int32_t v;
     std::memcpy(&v, p, 4);
@@ -62,7 +50,7 @@ struct QuantTraits256 {
   struct W8v {
     vi u;
   };
-  using W8 = typename Pick<Vnni, W8v, W8s>::type;
+  using W8 = typename simd::Pick<Vnni, W8v, W8s>::type;
   static W8 prep8(vi raw) {
     if constexpr (Vnni) {
       return W8v{raw};
@@ -97,28 +85,7 @@ struct QuantTraits256 {
     }
   }
 
-  static vf fzero() { return _mm256_setzero_ps(); }
-  static vf fbcast(float v) { return _mm256_set1_ps(v); }
   static vf cvt(vi v) { return _mm256_cvtepi32_ps(v); }
-  static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-  static vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
-  static vf loadf(const float* p) { return _mm256_loadu_ps(p); }
-  static void storef(float* p, vf v) { _mm256_storeu_ps(p, v); }
-  static vf load_f16(const std::uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
-  static void store_rows(vf v, const float* bias, float* y, std::int64_t r, std::int64_t r1) {
-    const std::int64_t n = r1 - r;
-    if (n >= 8) {
-      if (bias != nullptr) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + r));
-      _mm256_storeu_ps(y + r, v);
-    } else if (n > 0) {
-      const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-      if (bias != nullptr) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + r, k));
-      _mm256_maskstore_ps(y + r, k, v);
-    }
-  }
   template <int L, int R>
   static vf field(vi w) {
     if constexpr (L == 0) {
@@ -144,6 +111,24 @@ struct QuantTraits256 {
     c5 = field<16, 28>(w);
     c6 = field<8, 28>(w);
     c7 = field<0, 28>(w);
+  }
+
+  // Activation quantization (simd::quantize_acts).
+  static vi cvt_i32(vf v) { return _mm256_cvtps_epi32(v); }  // round to nearest even
+  static vi add_i32(vi a, vi b) { return _mm256_add_epi32(a, b); }
+  static std::int32_t hsum_i32(vi v) {
+    __m128i q = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    q = _mm_add_epi32(q, _mm_unpackhi_epi64(q, q));
+    q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 1));
+    return _mm_cvtsi128_si32(q);
+  }
+  // The 32 int8 of q[0..3] (values in [-127, 127]) in order: saturating packs work per 128-bit
+  // lane, so the dword order is fixed with a permute.
+  static void store_i8(std::int8_t* p, const vi (&q)[4]) {
+    const __m256i w01 = _mm256_packs_epi32(q[0], q[1]), w23 = _mm256_packs_epi32(q[2], q[3]);
+    const __m256i b = _mm256_packs_epi16(w01, w23);
+    const __m256i ordered = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), ordered);
   }
 };
 

@@ -8,7 +8,7 @@
 // dimensions in order, added, times the scale (the same operations for every row, block and
 // grouping). Blocks are aligned to positions (block b = keys 16b .. 16b + 15), so which block
 // a key is in never depends on the other rows.
-// Softmax: the vector exp of avx512_util.h over each row's scores, 16 at a time. Values:
+// Softmax: the vector exp of ../simd/elementwise.h over each row's scores, 16 at a time. Values:
 // out += p_j v_j over the row's keys in position order, one accumulator per 16 columns, in
 // column chunks that keep every row's accumulators in registers (one value row load serves all
 // rows). Keys and values are fp32 or f16 (converted on load). head_dim 16, 32, 64 or 128 (64
@@ -17,7 +17,8 @@
 #include "kernels/prefetch.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
-#include "kernels/avx512/avx512_util.h"
+#include "kernels/avx512/avx512_traits.h"
+#include "kernels/simd/elementwise.h"
 
 namespace vrt::kernels::avx512 {
 
@@ -96,13 +97,13 @@ inline float softmax_numerators(const AttendRowArgs& a) {
   const __m512 vmax = _mm512_set1_ps(hmax(mx));
   __m512 sum = _mm512_setzero_ps();
   for (j = 0; j + 16 <= a.n; j += 16) {
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_loadu_ps(a.scores + j), vmax));
+    const __m512 e = simd::exp_ps<Avx512>(_mm512_sub_ps(_mm512_loadu_ps(a.scores + j), vmax));
     _mm512_storeu_ps(a.scores + j, e);
     sum = _mm512_add_ps(sum, e);
   }
   if (j < a.n) {
     const __mmask16 k = tail_mask(a.n - j);
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, a.scores + j), vmax));
+    const __m512 e = simd::exp_ps<Avx512>(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, a.scores + j), vmax));
     _mm512_mask_storeu_ps(a.scores + j, k, e);
     sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(k, e));
   }

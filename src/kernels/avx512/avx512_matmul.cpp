@@ -8,7 +8,7 @@
 #include "kernels/ref/ref_quant.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
-#include "kernels/avx512/avx512_util.h"
+#include "kernels/avx512/avx512_traits.h"
 
 namespace vrt::kernels {
 namespace avx512 {
@@ -48,12 +48,7 @@ const KernelTable& avx512_kernel_table() {
 
 namespace vrt::kernels {
 const KernelTable& avx512_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = ref_kernel_table();
-    t.isa = CpuIsa::avx512;
-    t.name = "avx512";
-    return t;
-  }();
+  static const KernelTable table = derived_table(ref_kernel_table(), CpuIsa::avx512);
   return table;
 }
 }  // namespace vrt::kernels

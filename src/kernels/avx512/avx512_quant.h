@@ -1,5 +1,6 @@
-// AVX-512 packed-weight kernels (avx512_quant.cpp, avx512_quant_vnni.cpp): the traits the
-// generic tiles of quant_tile.h run on, and the entry points the kernel tables use.
+// AVX-512 packed-weight kernels (avx512_quant.cpp, avx512_quant_vnni.cpp): the quant traits the
+// generic tiles of ../simd/quant_tile.h run on (the Avx512 float traits plus integer dots), and
+// the entry points the kernel tables use.
 //
 // Integer dot products (exact; quant.h sums are integers, so any exact method agrees bitwise):
 // * VNNI: vpdpbusd, stored unsigned u (u8) x activation a (s8), then the -offset * sum(a)
@@ -18,32 +19,16 @@
 #include "kernels/kernel_table.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512/avx512_traits.h"
 
 #include <cstring>
 
 namespace vrt::kernels::avx512 {
 namespace {
 
-// std::conditional without instantiating a standard-library template here (kernel_table.h).
-template <bool B, class A, class C>
-struct Pick {
-  using type = A;
-};
-template <class A, class C>
-struct Pick<false, A, C> {
-  using type = C;
-};
-
 template <bool Vnni>
-struct QuantTraits512 {
+struct QuantTraits512 : Avx512 {
   using vi = __m512i;
-  using vf = __m512;
-  static constexpr int kV = 1;
   static constexpr int kQ8Offset = Vnni ? 128 : 0;
   static constexpr int kMRMax = 8;
   static constexpr int kNRMax = 4;
@@ -55,8 +40,8 @@ struct QuantTraits512 {
   // the fp32 accumulators spill, but are touched only at group ends.
   static int nr_small_int8(std::int64_t m) { return m <= 2 ? 4 : 2; }
 
-  static vi load(const std::uint8_t* p) { return _mm512_loadu_si512(p); }
-  static void store(std::uint8_t* p, vi v) { _mm512_storeu_si512(p, v); }
+  static vi loadb(const std::uint8_t* p) { return _mm512_loadu_si512(p); }
+  static void storeb(std::uint8_t* p, vi v) { _mm512_storeu_si512(p, v); }
   static vi bcast_i32(const void* p) {
     std::int32_t v;
     std::memcpy(&v, p, 4);
@@ -72,7 +57,7 @@ struct QuantTraits512 {
   struct W8v {
     vi u;
   };
-  using W8 = typename Pick<Vnni, W8v, W8s>::type;
+  using W8 = typename simd::Pick<Vnni, W8v, W8s>::type;
   static W8 prep8(vi raw) {
     if constexpr (Vnni) {
       return W8v{raw};
@@ -108,28 +93,7 @@ struct QuantTraits512 {
     }
   }
 
-  static vf fzero() { return _mm512_setzero_ps(); }
-  static vf fbcast(float v) { return _mm512_set1_ps(v); }
   static vf cvt(vi v) { return _mm512_cvtepi32_ps(v); }
-  static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-  static vf mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
-  static vf loadf(const float* p) { return _mm512_loadu_ps(p); }
-  static void storef(float* p, vf v) { _mm512_storeu_ps(p, v); }
-  static vf load_f16(const std::uint16_t* p) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  }
-  // y[r + l] = v[l] (+ bias[r + l]) for rows r + l < r1.
-  static void store_rows(vf v, const float* bias, float* y, std::int64_t r, std::int64_t r1) {
-    const std::int64_t n = r1 - r;
-    if (n >= 16) {
-      if (bias != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + r));
-      _mm512_storeu_ps(y + r, v);
-    } else if (n > 0) {
-      const auto k = static_cast<__mmask16>((1u << n) - 1u);
-      if (bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + r));
-      _mm512_mask_storeu_ps(y + r, k, v);
-    }
-  }
   static void cols_q8(vi raw, vf& c0, vf& c1, vf& c2, vf& c3) {
     const vi w = _mm512_xor_si512(raw, _mm512_set1_epi8(static_cast<char>(0x80)));
     c0 = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(w, 24), 24));
@@ -147,6 +111,21 @@ struct QuantTraits512 {
     c5 = _mm512_permutexvar_ps(_mm512_srli_epi32(raw, 12), tab);
     c6 = _mm512_permutexvar_ps(_mm512_srli_epi32(raw, 20), tab);
     c7 = _mm512_permutexvar_ps(_mm512_srli_epi32(raw, 28), tab);
+  }
+
+  // Activation quantization (simd::quantize_acts).
+  static vi cvt_i32(vf v) { return _mm512_cvtps_epi32(v); }  // round to nearest even
+  static vi add_i32(vi a, vi b) { return _mm512_add_epi32(a, b); }
+  static std::int32_t hsum_i32(vi v) {
+    __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+    __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+    q = _mm_add_epi32(q, _mm_unpackhi_epi64(q, q));
+    q = _mm_add_epi32(q, _mm_shuffle_epi32(q, 1));
+    return _mm_cvtsi128_si32(q);
+  }
+  static void store_i8(std::int8_t* p, const vi (&q)[2]) {  // values in [-127, 127]
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(q[0]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16), _mm512_cvtepi32_epi8(q[1]));
   }
 };
 

@@ -331,13 +331,7 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
 }  // namespace avx512amx
 
 const KernelTable& avx512amx_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = avx512vnni_kernel_table();
-    t.isa = CpuIsa::avx512amx;
-    t.name = "avx512amx";
-    t.qmatmul_int8_rows = avx512amx::qmatmul_int8_rows;
-    return t;
-  }();
+  static const KernelTable table = derived_table(avx512vnni_kernel_table(), CpuIsa::avx512amx, avx512amx::qmatmul_int8_rows);
   return table;
 }
 
@@ -349,12 +343,7 @@ bool amx_kernels_built() { return true; }
 
 namespace vrt::kernels {
 const KernelTable& avx512amx_kernel_table() {
-  static const KernelTable table = [] {
-    KernelTable t = avx512vnni_kernel_table();
-    t.isa = CpuIsa::avx512amx;
-    t.name = "avx512amx";
-    return t;
-  }();
+  static const KernelTable table = derived_table(avx512vnni_kernel_table(), CpuIsa::avx512amx);
   return table;
 }
 bool amx_kernels_built() { return false; }
