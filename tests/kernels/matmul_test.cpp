@@ -169,6 +169,35 @@ TEST_P(MatmulTest, KBlocksAndRowBlocks) {
   }
 }
 
+// Up to kRowStableRows rows, a row's outputs do not depend on the other rows of the call: the
+// runtime batches verification rows and several streams' rows into one matmul and relies on
+// every row computing bitwise as alone (kernels.h). Tiles change shape with m (AVX2: 1-4 x
+// rows by 8, 4, 3, 2 W rows), so this covers every m and W-row counts with tile tails. Before
+// the fix, AVX2's 3- and 4-row tiles summed their lanes in another order: rows of m = 3..16
+// differed from m = 1 in the last bit.
+TEST_P(MatmulTest, RowsUpTo16AreBatchIndependent) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const DType dtype : {DType::bf16, DType::f16, DType::f32}) {
+    for (const std::int64_t rows : {16, 40, 100}) {
+      const std::int64_t cols = 333;
+      const Weights w = make_weights(dtype, rows, cols, rng);
+      std::vector<float> x(static_cast<std::size_t>(kRowStableRows * cols)), bias(static_cast<std::size_t>(rows));
+      for (auto& v : x) v = nd(rng);
+      for (auto& v : bias) v = nd(rng);
+      std::vector<float> alone(static_cast<std::size_t>(kRowStableRows * rows));
+      for (std::int64_t i = 0; i < kRowStableRows; ++i)
+        matmul(x.data() + i * cols, 1, cols, w.view(), bias.data(), alone.data() + i * rows, rows, pool_of(2));
+      for (std::int64_t m = 2; m <= kRowStableRows; ++m) {
+        std::vector<float> y(static_cast<std::size_t>(m * rows));
+        matmul(x.data(), m, cols, w.view(), bias.data(), y.data(), rows, pool_of(2));
+        ASSERT_EQ(0, std::memcmp(y.data(), alone.data(), y.size() * sizeof(float)))
+            << "m=" << m << " rows=" << rows << " dtype=" << dtype_str(dtype);
+      }
+    }
+  }
+}
+
 TEST_P(MatmulTest, ZeroSizes) {
   std::mt19937 rng(1);
   const Weights w = make_weights(DType::bf16, 3, 4, rng);

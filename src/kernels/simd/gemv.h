@@ -17,7 +17,8 @@
 namespace vrt::kernels::simd {
 namespace {
 
-// Writes y[i, r0 + j] = acc[i][j] summed (+ bias[r0 + j]).
+// Writes y[i, r0 + j] = acc[i][j] summed (+ bias[r0 + j]), every output in one order of
+// additions whatever the tile: rows of a batch compute bitwise as they would alone.
 template <class T, int MR, int NR>
 inline void store_sums(typename T::vf (&acc)[MR][NR], float* y, i64 ldy, i64 r0, const float* bias) {
 #pragma GCC unroll 16
@@ -26,8 +27,11 @@ inline void store_sums(typename T::vf (&acc)[MR][NR], float* y, i64 ldy, i64 r0,
     int j = 0;
     for (; j + 4 <= NR; j += 4) T::store_sums4(yi + j, acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3], bias, r0 + j);
     for (; j < NR; ++j) {
-      const float s = T::hsum(acc[i][j]);
-      yi[j] = bias != nullptr ? s + bias[r0 + j] : s;
+      // Summed exactly as store_sums4 sums each of its four: tile shapes change with m (AVX2:
+      // 3 and 2 W rows for 3 and 4 x rows), and an output's bits must not.
+      float s[4];
+      T::store_sums4(s, acc[i][j], acc[i][j], acc[i][j], acc[i][j], nullptr, 0);
+      yi[j] = bias != nullptr ? s[0] + bias[r0 + j] : s[0];
     }
   }
 }
