@@ -15,8 +15,9 @@ function(vrt_add_layer name)
 endfunction()
 
 # vrt_isa_sources(TARGET ISA file...): sources compiled with one instruction set's flags (and
-# only those files: see src/kernels/kernel_table.h). ISA is one of the keys below; on another
-# architecture the files build as their portable stubs with no extra flags.
+# only those files: see src/kernels/kernel_table.h). ISA is one of the keys below. On another
+# architecture, or for AMX with a compiler that lacks the flags, the files are left out and the
+# ISA is reported as not built (kernels::isa_built), so it is never selected.
 #   avx2        AVX2 + FMA + F16C (Haswell)
 #   avx2vnni    + AVX-VNNI
 #   avx512      AVX-512 F/BW/DQ/VL + the avx2 set (Skylake-SP)
@@ -37,17 +38,19 @@ endif()
 
 function(vrt_isa_sources target isa)
   cmake_parse_arguments(S "EXACT" "" "" ${ARGN})
-  target_sources(${target} PRIVATE ${S_UNPARSED_ARGUMENTS})
-  if(NOT VRT_ISA_X86 OR (isa STREQUAL "avx512amx" AND NOT VRT_HAVE_AMX_FLAGS))
-    return()  # the files' #ifdef'd stubs: the table reports the ISA as unavailable
-  endif()
   if(NOT DEFINED VRT_ISA_FLAGS_${isa})
     message(FATAL_ERROR "vrt_isa_sources: unknown ISA '${isa}'")
+  endif()
+  if(NOT VRT_ISA_X86 OR (isa STREQUAL "avx512amx" AND NOT VRT_HAVE_AMX_FLAGS))
+    return()  # not built: isa_built() says so and the ISA is never selected
   endif()
   set(flags ${VRT_ISA_FLAGS_${isa}})
   if(S_EXACT)
     list(APPEND flags -ffp-contract=off)
   endif()
+  target_sources(${target} PRIVATE ${S_UNPARSED_ARGUMENTS})
   set_source_files_properties(${S_UNPARSED_ARGUMENTS} TARGET_DIRECTORY ${target}
     PROPERTIES COMPILE_OPTIONS "${flags}")
+  string(TOUPPER "${isa}" upper)
+  target_compile_definitions(${target} PRIVATE VRT_KERNELS_${upper}=1)
 endfunction()

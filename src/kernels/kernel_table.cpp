@@ -35,7 +35,37 @@ CpuIsa parse_isa(std::string_view name) {
                                             "' (expected ref, avx2, avx2vnni, avx512, avx512vnni or avx512amx)");
 }
 
+// Defined by vrt_isa_sources for the ISAs whose files this build compiles.
+#ifndef VRT_KERNELS_AVX2
+#define VRT_KERNELS_AVX2 0
+#endif
+#ifndef VRT_KERNELS_AVX2VNNI
+#define VRT_KERNELS_AVX2VNNI 0
+#endif
+#ifndef VRT_KERNELS_AVX512
+#define VRT_KERNELS_AVX512 0
+#endif
+#ifndef VRT_KERNELS_AVX512VNNI
+#define VRT_KERNELS_AVX512VNNI 0
+#endif
+#ifndef VRT_KERNELS_AVX512AMX
+#define VRT_KERNELS_AVX512AMX 0
+#endif
+
+bool isa_built(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::ref: return true;
+    case CpuIsa::avx2: return VRT_KERNELS_AVX2;
+    case CpuIsa::avx512: return VRT_KERNELS_AVX512;
+    case CpuIsa::avx2vnni: return VRT_KERNELS_AVX2VNNI;
+    case CpuIsa::avx512vnni: return VRT_KERNELS_AVX512VNNI;
+    case CpuIsa::avx512amx: return VRT_KERNELS_AVX512AMX;
+  }
+  return false;
+}
+
 bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
+  if (!isa_built(isa)) return false;
   switch (isa) {
     case CpuIsa::ref: return true;
     case CpuIsa::avx2: return f.avx2 && f.fma && f.f16c;
@@ -43,7 +73,7 @@ bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
       return f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.fma && f.f16c;
     case CpuIsa::avx2vnni: return isa_supported(CpuIsa::avx2, f) && f.avx_vnni;
     case CpuIsa::avx512vnni: return isa_supported(CpuIsa::avx512, f) && f.avx512vnni;
-    case CpuIsa::avx512amx: return isa_supported(CpuIsa::avx512vnni, f) && f.amx_int8 && amx_kernels_built();
+    case CpuIsa::avx512amx: return isa_supported(CpuIsa::avx512vnni, f) && f.amx_int8;
   }
   return false;
 }
@@ -66,16 +96,26 @@ KernelTable derived_table(const KernelTable& base, CpuIsa isa,
 
 namespace {
 
+// Only reached for supported, hence built, ISAs.
 const KernelTable& table_of(CpuIsa isa) {
   switch (isa) {
-    case CpuIsa::ref: return ref_kernel_table();
+#if VRT_KERNELS_AVX2
     case CpuIsa::avx2: return avx2_kernel_table();
+#endif
+#if VRT_KERNELS_AVX512
     case CpuIsa::avx512: return avx512_kernel_table();
+#endif
+#if VRT_KERNELS_AVX2VNNI
     case CpuIsa::avx2vnni: return avx2vnni_kernel_table();
+#endif
+#if VRT_KERNELS_AVX512VNNI
     case CpuIsa::avx512vnni: return avx512vnni_kernel_table();
+#endif
+#if VRT_KERNELS_AVX512AMX
     case CpuIsa::avx512amx: return avx512amx_kernel_table();
+#endif
+    default: return ref_kernel_table();
   }
-  return ref_kernel_table();
 }
 
 std::atomic<const KernelTable*> g_active{nullptr};

@@ -123,10 +123,12 @@ const KernelTable& avx512_kernel_table();
 const KernelTable& avx2vnni_kernel_table();    // avx2/avx2_quant_vnni.cpp
 const KernelTable& avx512vnni_kernel_table();  // avx512/avx512_quant_vnni.cpp
 const KernelTable& avx512amx_kernel_table();   // avx512/avx512_quant_amx.cpp
-bool amx_kernels_built();  // false when the compiler had no AMX support (the table is then unusable)
+// Whether this build has the ISA's kernels: vrt_isa_sources (cmake/layers.cmake) leaves an
+// ISA's files out on another architecture or with a compiler lacking its flags.
+bool isa_built(CpuIsa isa);
 
 // A copy of base with isa and name = isa_name(isa) and, when not null, this int8 matmul: the
-// VNNI / AMX tables and the stand-ins of ISA files built without their flags. Not inline, so
+// VNNI and AMX tables. Not inline, so
 // that the table copy is compiled once, with baseline flags (see above).
 KernelTable derived_table(const KernelTable& base, CpuIsa isa,
                           void (*qmatmul_int8_rows)(const QMatmulArgs&, std::int64_t, std::int64_t) = nullptr);

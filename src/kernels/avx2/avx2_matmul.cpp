@@ -43,13 +43,4 @@ const KernelTable& avx2_kernel_table() {
 
 }  // namespace vrt::kernels
 
-#else  // compiler without AVX2 for this file: the table exists but is never selectable
-
-namespace vrt::kernels {
-const KernelTable& avx2_kernel_table() {
-  static const KernelTable table = derived_table(ref_kernel_table(), CpuIsa::avx2);
-  return table;
-}
-}  // namespace vrt::kernels
-
 #endif

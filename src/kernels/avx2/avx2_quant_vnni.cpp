@@ -19,12 +19,4 @@ const KernelTable& avx2vnni_kernel_table() {
 }
 }  // namespace vrt::kernels
 
-#else  // compiler without AVX-VNNI for this file: the table exists but is never selectable
-
-namespace vrt::kernels {
-const KernelTable& avx2vnni_kernel_table() {
-  static const KernelTable table = derived_table(avx2_kernel_table(), CpuIsa::avx2vnni);
-  return table;
-}
-}  // namespace vrt::kernels
 #endif

@@ -44,13 +44,4 @@ const KernelTable& avx512_kernel_table() {
 
 }  // namespace vrt::kernels
 
-#else  // compiler without AVX-512 for this file: the table exists but is never selectable
-
-namespace vrt::kernels {
-const KernelTable& avx512_kernel_table() {
-  static const KernelTable table = derived_table(ref_kernel_table(), CpuIsa::avx512);
-  return table;
-}
-}  // namespace vrt::kernels
-
 #endif

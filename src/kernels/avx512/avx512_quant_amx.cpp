@@ -335,17 +335,7 @@ const KernelTable& avx512amx_kernel_table() {
   return table;
 }
 
-bool amx_kernels_built() { return true; }
 
 }  // namespace vrt::kernels
 
-#else  // compiler without AMX for this file: the table exists but is never selectable
-
-namespace vrt::kernels {
-const KernelTable& avx512amx_kernel_table() {
-  static const KernelTable table = derived_table(avx512vnni_kernel_table(), CpuIsa::avx512amx);
-  return table;
-}
-bool amx_kernels_built() { return false; }
-}  // namespace vrt::kernels
 #endif

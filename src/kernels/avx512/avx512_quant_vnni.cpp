@@ -20,12 +20,4 @@ const KernelTable& avx512vnni_kernel_table() {
 }
 }  // namespace vrt::kernels
 
-#else  // compiler without AVX-512 VNNI for this file: the table exists but is never selectable
-
-namespace vrt::kernels {
-const KernelTable& avx512vnni_kernel_table() {
-  static const KernelTable table = derived_table(avx512_kernel_table(), CpuIsa::avx512vnni);
-  return table;
-}
-}  // namespace vrt::kernels
 #endif
