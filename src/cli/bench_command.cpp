@@ -46,6 +46,7 @@
 #include "audio_input.h"
 #include "commands.h"
 #include "model_options.h"
+#include "output_formats.h"
 #include "voxtral_rt/checkpoint.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
@@ -464,18 +465,9 @@ Runner add_bench_command(CLI::App& app) {
     nlohmann::ordered_json off = nlohmann::ordered_json::array();
     for (const auto& r : runs) {
       const auto& s = r.t.stats;
-      off.push_back({{"verify_tokens", r.verify},
-                     {"audio", audio_name},
-                     {"audio_s", audio_s},
-                     {"total_ms", s.total_ms},
-                     {"real_time_factor", s.real_time_factor()},
-                     {"encoder_ms", s.encoder_ms},
-                     {"prefill_ms", s.prefill_ms},
-                     {"decode_ms", s.decode_ms},
-                     {"decode_steps", s.decode_steps},
-                     {"decode_passes", s.decode_passes},
-                     {"decode_ms_per_step", s.decode_ms_per_step()},
-                     {"generated_tokens", s.generated_tokens}});
+      nlohmann::ordered_json e = {{"verify_tokens", r.verify}, {"audio", audio_name}};
+      e.update(stats_json(s));  // audio_s, total_ms, real_time_factor, the stages, decode_passes, ...
+      off.push_back(e);
     }
     j["offline"] = off;
     j["rss_after_load_mb"] = rss_after_load;

@@ -58,15 +58,6 @@ std::int64_t dtype_bytes(const std::string& kind) {
   return 0;
 }
 
-const char* float_kind(DType t) {
-  switch (t) {
-    case DType::f32: return "f32";
-    case DType::bf16: return "bf16";
-    case DType::f16: return "f16";
-  }
-  return "f32";
-}
-
 DType kind_dtype(const std::string& kind) {
   return kind == "f32" ? DType::f32 : kind == "bf16" ? DType::bf16 : DType::f16;
 }
@@ -334,7 +325,7 @@ void write_packed_model(const std::string& path, const std::string& params_json,
     nlohmann::json t = {{"name", e.name}, {"group", 0}, {"act", "f32"}, {"scales_offset", 0}, {"scales_bytes", 0}};
     auto float_entry = [&](const kernels::WeightView& w) {
       const auto bytes = static_cast<std::uint64_t>(w.rows * w.cols * dtype_size(w.dtype));
-      t["kind"] = float_kind(w.dtype);
+      t["kind"] = dtype_kind(w.dtype);
       t["rows"] = w.rows;
       t["cols"] = w.cols;
       t["offset"] = place(w.data, bytes);

@@ -40,7 +40,7 @@ std::int64_t weight_bytes(const kernels::LinearWeight& w) {
 }
 
 const char* linear_kind(const kernels::LinearWeight& w) {
-  if (!w.quantized()) return w.f.dtype == DType::f32 ? "f32" : w.f.dtype == DType::f16 ? "f16" : "bf16";
+  if (!w.quantized()) return dtype_kind(w.f.dtype);
   if (w.q.format == kernels::QuantFormat::q8) return w.dynamic_int8 ? "8da8w" : "8w";
   return w.dynamic_int8 ? "8da4w" : "4w";
 }
