@@ -106,13 +106,22 @@ const KernelTable& table_of(CpuIsa isa) {
     case CpuIsa::avx512: return avx512_kernel_table();
 #endif
 #if VRT_KERNELS_AVX2VNNI
-    case CpuIsa::avx2vnni: return avx2vnni_kernel_table();
+    case CpuIsa::avx2vnni: {
+      static const KernelTable t = derived_table(table_of(CpuIsa::avx2), isa, avx2vnni_qmatmul_int8_rows);
+      return t;
+    }
 #endif
 #if VRT_KERNELS_AVX512VNNI
-    case CpuIsa::avx512vnni: return avx512vnni_kernel_table();
+    case CpuIsa::avx512vnni: {
+      static const KernelTable t = derived_table(table_of(CpuIsa::avx512), isa, avx512vnni_qmatmul_int8_rows);
+      return t;
+    }
 #endif
 #if VRT_KERNELS_AVX512AMX
-    case CpuIsa::avx512amx: return avx512amx_kernel_table();
+    case CpuIsa::avx512amx: {
+      static const KernelTable t = derived_table(table_of(CpuIsa::avx512vnni), isa, avx512amx_qmatmul_int8_rows);
+      return t;
+    }
 #endif
     default: return ref_kernel_table();
   }

@@ -120,9 +120,10 @@ inline constexpr std::int64_t kMatmulRowAlign = 16;
 const KernelTable& ref_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
-const KernelTable& avx2vnni_kernel_table();    // avx2/avx2_quant_vnni.cpp
-const KernelTable& avx512vnni_kernel_table();  // avx512/avx512_quant_vnni.cpp
-const KernelTable& avx512amx_kernel_table();   // avx512/avx512_quant_amx.cpp
+// The VNNI and AMX tables differ from their base only in this matmul (kernel_table.cpp builds them).
+void avx2vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);    // avx2/avx2_quant_vnni.cpp
+void avx512vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // avx512/avx512_quant_vnni.cpp
+void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);   // avx512/avx512_quant_amx.cpp
 // Whether this build has the ISA's kernels: vrt_isa_sources (cmake/layers.cmake) leaves an
 // ISA's files out on another architecture or with a compiler lacking its flags.
 bool isa_built(CpuIsa isa);

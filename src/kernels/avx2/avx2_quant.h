@@ -143,7 +143,4 @@ void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
 void quantize_acts(const float* x, std::int64_t m, std::int64_t ldx, std::int64_t cols, std::int8_t* a,
                    float* scale, std::int32_t* sums);
 }  // namespace avx2
-namespace avx2vnni {
-void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
-}  // namespace avx2vnni
 }  // namespace vrt::kernels

@@ -322,7 +322,7 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
   if (r1 > a.w.rows) r1 = a.w.rows;
   if (a.m <= 0 || r1 <= r0) return;
   if (a.m < kAmxMinM) {
-    avx512vnni::qmatmul_int8_rows(a, r0, r1);
+    avx512vnni_qmatmul_int8_rows(a, r0, r1);
     return;
   }
   amx_rows(a, r0, r1);
@@ -330,9 +330,8 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
 
 }  // namespace avx512amx
 
-const KernelTable& avx512amx_kernel_table() {
-  static const KernelTable table = derived_table(avx512vnni_kernel_table(), CpuIsa::avx512amx, avx512amx::qmatmul_int8_rows);
-  return table;
+void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1) {
+  avx512amx::qmatmul_int8_rows(a, r0, r1);
 }
 
 
