@@ -1,9 +1,12 @@
 // StreamingLogMel against LogMel::compute: any chunking (1 sample .. 5 s, empty feeds), inputs
 // shorter than one window, the offline-padded stream, reset(), finish() semantics and the
-// memory bound.
+// memory bound. mel.h promises the streaming output equals the offline one bit for bit, so the
+// comparisons are bitwise (memcmp of the float arrays), not within a tolerance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <tuple>
 
@@ -14,7 +17,25 @@
 namespace vrt {
 namespace {
 
-using test::max_abs_diff;
+// The streamed frames equal the offline ones bit for bit (mel.h's contract): same length, same
+// bytes. On a mismatch, says how many values differ, the first one and the largest difference.
+::testing::AssertionResult bitwise_equal(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size())
+    return ::testing::AssertionFailure() << got.size() << " values streamed, " << want.size() << " offline";
+  if (got.empty() || std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0)
+    return ::testing::AssertionSuccess();
+  std::size_t differ = 0, first = got.size();
+  double worst = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) == 0) continue;
+    ++differ;
+    first = std::min(first, i);
+    worst = std::max(worst, std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i])));
+  }
+  return ::testing::AssertionFailure() << differ << " of " << got.size() << " values differ bitwise; first at "
+                                       << first << " (streamed " << got[first] << ", offline " << want[first]
+                                       << "), largest difference " << worst;
+}
 
 // Feeds `audio` in the given chunk sizes (0 = an empty feed) and returns the frame-major
 // output, checking the per-call counts and frames_emitted() along the way.
@@ -64,8 +85,7 @@ void expect_stream_equals_offline(const std::vector<float>& audio, const std::ve
   const auto offline = to_frame_major(mel.compute(audio), 128);
   StreamingLogMel s(mel);
   const auto got = stream(s, audio, chunks);
-  const double err = max_abs_diff(got, offline);
-  EXPECT_LE(err, 1e-6) << what;
+  EXPECT_TRUE(bitwise_equal(got, offline)) << what;
 }
 
 TEST(StreamingLogMelTest, RandomChunksOnSpeech) {
@@ -124,10 +144,10 @@ TEST(StreamingLogMelTest, ResetStartsOver) {
   EXPECT_EQ(s.frames_emitted(), 0);
   EXPECT_EQ(s.samples_received(), 0);
   std::mt19937 rng(9);
-  EXPECT_LE(max_abs_diff(stream(s, b, random_chunks(b.size(), rng)), to_frame_major(mel.compute(b), 128)), 1e-6);
+  EXPECT_TRUE(bitwise_equal(stream(s, b, random_chunks(b.size(), rng)), to_frame_major(mel.compute(b), 128)));
   // Reset after finish, too.
   s.reset();
-  EXPECT_LE(max_abs_diff(stream(s, a, random_chunks(a.size(), rng)), to_frame_major(mel.compute(a), 128)), 1e-6);
+  EXPECT_TRUE(bitwise_equal(stream(s, a, random_chunks(a.size(), rng)), to_frame_major(mel.compute(a), 128)));
 }
 
 TEST(StreamingLogMelTest, FinishSemantics) {
@@ -180,7 +200,7 @@ TEST(StreamingLogMelTest, OtherGeometries) {
         }
       }
       s.finish(got);
-      EXPECT_LE(max_abs_diff(got, offline), 1e-6) << n_fft << "/" << hop << "/" << n_mels;
+      EXPECT_TRUE(bitwise_equal(got, offline)) << n_fft << "/" << hop << "/" << n_mels;
     }
   }
 }

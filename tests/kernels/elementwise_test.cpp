@@ -11,10 +11,13 @@
 //  * silu_mul: exp to ~2 ulp, then +1, /, *: |err| <= 8 u |ref|.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "isa_test_util.h"
@@ -175,7 +178,27 @@ TEST_P(ElementwiseTest, SiluMul) {
 INSTANTIATE_TEST_SUITE_P(Isa, ElementwiseTest, ::testing::ValuesIn(kAllIsas), isa_param_name);
 
 // VRT_ISA picks the table in a fresh process; an unknown or unsupported value is an error.
-TEST(KernelSelection, PrintActive) { std::printf("active ISA: %s\n", selected_isa()); }
+// PrintActive prints the active table's name (EnvironmentOverride runs it in child processes)
+// and checks it: a known ISA name, the name of the table's own ISA, and the choice that
+// kernel_table.h documents: VRT_ISA when set, else the best ISA this CPU and OS support in the
+// order ref < avx2 < avx2vnni < avx512 < avx512vnni < avx512amx. The IsaTest fixtures restore
+// the table they found, so in a full run this is still the process's initial choice.
+TEST(KernelSelection, PrintActive) {
+  const std::string name = selected_isa();  // throws (the test fails) for a bad VRT_ISA
+  std::printf("active ISA: %s\n", name.c_str());
+  const std::vector<std::string> known{"ref", "avx2", "avx2vnni", "avx512", "avx512vnni", "avx512amx"};
+  EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << name;
+  EXPECT_EQ(name, isa_name(active_kernels().isa)) << "the table's name is not its ISA's";
+  const char* env = std::getenv("VRT_ISA");
+  if (env != nullptr && *env != '\0') {
+    EXPECT_EQ(name, env);
+  } else {
+    std::string best = "ref";
+    for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx})
+      if (isa_supported(isa, cpu_features())) best = isa_name(isa);
+    EXPECT_EQ(name, best) << "usable features: " << cpu_features().describe();
+  }
+}
 
 TEST(KernelSelection, EnvironmentOverride) {
   const std::string self = vrt::test::binary_dir() + "/bin/test_kernels";

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 #include "synth.h"
 #include "test_util.h"
@@ -45,7 +46,7 @@ class SessionTest : public ::testing::TestWithParam<ModelCase> {
   void SetUp() override {
     synth::SynthOptions o;
     o.preset = "tiny";
-    o.weight_scale = 2.0;
+    o.weight_scale = 2.0;  // varied tokens (the chunking test checks that it writes 10+ distinct ids)
     o.seed = 21;
     o.overrides = GetParam().overrides;
     synth::write_checkpoint(dir_.path(), o);
@@ -64,6 +65,10 @@ TEST_P(SessionTest, AnyChunkingGivesTheOfflineTokens) {
     const auto audio = clip(name);
     TranscribeOptions to;
     const auto offline = test::token_ids(model_->transcribe(audio, to));
+    // Equality under rechunking only means something on a varied stream: a model that writes one
+    // constant token would give it for any schedule. Measured here: 35 to 228 distinct ids.
+    const std::set<int> distinct(offline.begin(), offline.end());
+    ASSERT_GE(distinct.size(), 10u) << "the chunking check needs varied tokens; " << offline.size() << " tokens";
     for (std::uint32_t seed : {1u, 2u}) {
       SessionOptions so;
       so.stop_on_eos = true;  // as offline
