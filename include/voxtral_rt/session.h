@@ -59,8 +59,10 @@ struct SessionOptions {
   // writes [STREAMING_PAD]; the output is exactly greedy decoding's. 0 = the default
   // (kDefaultVerifyTokens), 1 = one position per pass, at most kMaxVerifyTokens.
   int verify_tokens = 0;
-  // 4: on the real model's token streams a pass accepts 2.0 positions at k = 4 and 2.35 at 8,
-  // and the cheapest time per position at 8da4w was k = 4 (docs/PERFORMANCE.md).
+  // 4: on the real model's token streams a pass accepts 2.0 positions at k = 4 and 2.35 at 8
+  // (replay_verification with 32-position chunks; the offline schedule's own chunk boundaries
+  // give about 3% fewer), and the cheapest time per position at 8da4w was k = 4
+  // (docs/PERFORMANCE.md).
   static constexpr int kDefaultVerifyTokens = 4;
   static constexpr int kMaxVerifyTokens = 16;
   // Start from the model's cached state after the constant prefix (the 32 silent tokens and the
