@@ -142,9 +142,8 @@ void Stream::push(std::span<const float> samples) {
 }
 
 void Stream::end() {
-  const bool stopped = state_ == StreamState::stopped;
   push_silence(end_padding());
-  if (!stopped) {
+  if (state_ != StreamState::stopped) {  // (the padding's positions may stop it too)
     const auto t = Clock::now();
     mel_.finish(mel_frames_);
     stats_.mel_ms += ms_since(t);

@@ -258,5 +258,35 @@ TEST_F(BatchDecode, StepRefusesSessionsItCannotBatch) {
   EXPECT_EQ(test::token_ids(a->finish()), test::token_ids(t));
 }
 
+// A token cap reached while the end padding runs (the prompt completes only then: 0.3 s of
+// audio is 4 of the 7 positions past the 32-token left pad) stops the stream for good: exactly
+// max_new_tokens tokens, batched or not, float or packed encoder (a float encoder runs in feed(),
+// so a batched stream's prompt token comes out inside end_audio()).
+TEST_F(BatchDecode, TokenCapReachedDuringTheEndPaddingStopsEverything) {
+  const std::vector<float> audio(audio_[0].begin(), audio_[0].begin() + 4800);
+  for (const WeightScheme scheme : {WeightScheme::native, WeightScheme::a8w4}) {
+    const auto model = load(scheme);
+    for (const bool batched : {false, true}) {
+      for (const std::int64_t cap : {1, 3}) {
+        SCOPED_TRACE(std::string(weight_scheme_name(scheme)) + (batched ? " batched" : "") + " cap " + std::to_string(cap));
+        SessionOptions so;
+        so.max_new_tokens = cap;
+        so.batched = batched;
+        std::int64_t reported = 0;
+        so.on_token = [&](const Token&) { ++reported; };
+        auto s = model->new_session(so);
+        s->feed(audio);
+        s->end_audio();
+        Session* one[] = {s.get()};
+        if (batched) model->step(one);
+        const Transcript t = s->finish();
+        EXPECT_EQ(static_cast<std::int64_t>(t.tokens.size()), cap);
+        EXPECT_EQ(reported, cap);
+        EXPECT_EQ(t.stats.generated_tokens, cap);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vrt
