@@ -346,7 +346,7 @@ TEST_F(ServerE2E, DisconnectsHalfOpenAndSlowReadersDoNotDisturbOthers) {
   ASSERT_EQ(half.size(), 1u);
   EXPECT_TRUE(half[0]["switched"].get<bool>());
   EXPECT_LT(half[0]["closed_after_s"].get<double>(), 10.0);  // idle timeout 2 s
-  const auto slow = json_lines(client(s, std::string("nonreader ") + clip(kClipC)));
+  const auto slow = json_lines(client(s, std::string("nonreader ") + clip(kClipC) + " --seconds 100"));
   ASSERT_EQ(slow.size(), 1u);
   EXPECT_TRUE(slow[0]["closed_by_server"].get<bool>()) << slow[0].dump();
   std::string out;

@@ -7,7 +7,7 @@ until transcription.done). Debian's python3-websockets (10.4). Prints one JSON o
   realtime_client.py URL load WAV... --sessions K [--pace X]
   realtime_client.py URL errors WAV
   realtime_client.py URL disconnect WAV
-  realtime_client.py URL nonreader WAV
+  realtime_client.py URL nonreader WAV [--seconds S]
   realtime_client.py URL halfopen
   realtime_client.py URL slowupgrade
 """
@@ -181,7 +181,10 @@ async def cmd_disconnect(args):
 
 
 async def cmd_nonreader(args):
-    """Streams audio and never reads: the server must close it at its outbound cap."""
+    """Streams utterances and never reads, until the server closes it (its outbound cap, or its
+    idle timeout while reads are paused for backpressure) or --seconds pass. How soon the cap
+    is reached depends on compute speed (the kernel's send buffer absorbs the first ~128 KiB of
+    events), so the bound is generous and the result reports when it happened."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     host, port = args.url.split("//")[1].split("/")[0].split(":")
@@ -192,13 +195,18 @@ async def cmd_nonreader(args):
     audio = pcm16(args.files[0])
     closed = False
     t0 = time.monotonic()
+    deadline = t0 + args.seconds
     try:
-        while time.monotonic() - t0 < 20:
+        # A send that blocks is the server pausing reads for backpressure: wait (up to the bound).
+        while time.monotonic() < deadline:
             for c in chunks(audio):
-                await asyncio.wait_for(ws.send(append(c)), 5)
-            await ws.send(json.dumps({"type": "input_audio_buffer.commit", "final": True}))
-    except (websockets.ConnectionClosed, asyncio.TimeoutError, ConnectionError) as e:
+                await asyncio.wait_for(ws.send(append(c)), max(0.1, deadline - time.monotonic()))
+            await asyncio.wait_for(ws.send(json.dumps({"type": "input_audio_buffer.commit", "final": True})),
+                                   max(0.1, deadline - time.monotonic()))
+    except (websockets.ConnectionClosed, ConnectionError):
         closed = True
+    except asyncio.TimeoutError:
+        pass
     print(json.dumps({"closed_by_server": closed, "after_s": time.monotonic() - t0}))
 
 
@@ -251,6 +259,7 @@ def main():
     p.add_argument("--pace", type=float, default=0.0, help="x real time; 0 = as fast as possible")
     p.add_argument("--key", default="")
     p.add_argument("--model", default=MODEL)
+    p.add_argument("--seconds", type=float, default=20, help="nonreader: how long to wait for the server to close")
     p.add_argument("--wait-close", action="store_true", help="after the last done, wait for the server's close")
     p.add_argument("--extra", default="", help="extra session.update fields (JSON)")
     args = p.parse_args()
