@@ -3,7 +3,10 @@
 // two exact factors, see avx2_traits.h). Tails (n mod 8) use masked loads/stores.
 #include "kernels/kernel_table.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/avx2/avx2_traits.h"
 #include "kernels/simd/elementwise.h"
 
@@ -40,5 +43,3 @@ void gelu(float* x, std::int64_t n) { simd::gelu<Avx2>(x, n); }
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n) { simd::silu_mul<Avx2>(g, u, out, n); }
 
 }  // namespace vrt::kernels::avx2
-
-#endif

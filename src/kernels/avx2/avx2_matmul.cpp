@@ -7,7 +7,10 @@
 #include "kernels/avx2/avx2_quant.h"
 #include "kernels/ref/ref_quant.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/avx2/avx2_traits.h"
 #include "kernels/simd/gemm.h"
 #include "kernels/simd/gemv.h"
@@ -42,5 +45,3 @@ const KernelTable& avx2_kernel_table() {
 }
 
 }  // namespace vrt::kernels
-
-#endif

@@ -3,7 +3,10 @@
 // and quantize_acts (8 lanes, 4 vectors per 32 columns).
 #include "kernels/avx2/avx2_quant.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX2__) && defined(__FMA__) && defined(__F16C__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/simd/quant_tile.h"
 
 namespace vrt::kernels::avx2 {
@@ -22,4 +25,3 @@ void quantize_acts(const float* x, i64 m, i64 ldx, i64 cols, std::int8_t* a, flo
 }
 
 }  // namespace vrt::kernels::avx2
-#endif

@@ -3,7 +3,10 @@
 // (every other kernel is the avx2 table's).
 #include "kernels/avx2/avx2_quant.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__AVXVNNI__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__AVXVNNI__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/simd/quant_tile.h"
 
 namespace vrt::kernels {
@@ -11,5 +14,3 @@ void avx2vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int6
   simd::qmatmul_int8_rows<avx2::QuantTraits256<true>>(a, r0, r1);
 }
 }  // namespace vrt::kernels
-
-#endif

@@ -16,7 +16,11 @@
 #include "kernels/kernel_table.h"
 #include "kernels/prefetch.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/avx512/avx512_traits.h"
 #include "kernels/simd/elementwise.h"
 
@@ -202,5 +206,3 @@ void attend_rows(const AttendRowArgs* rows, int count) {
 }
 
 }  // namespace vrt::kernels::avx512
-
-#endif

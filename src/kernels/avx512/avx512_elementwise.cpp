@@ -3,7 +3,11 @@
 // ../simd/elementwise.h on the Avx512 traits (exp's 2^n with vscalefps). Column tails are masked.
 #include "kernels/kernel_table.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/avx512/avx512_traits.h"
 #include "kernels/simd/elementwise.h"
 
@@ -43,5 +47,3 @@ void gelu(float* x, std::int64_t n) { simd::gelu<Avx512>(x, n); }
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n) { simd::silu_mul<Avx512>(g, u, out, n); }
 
 }  // namespace vrt::kernels::avx512
-
-#endif

@@ -7,7 +7,11 @@
 #include "kernels/avx512/avx512_quant.h"
 #include "kernels/ref/ref_quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/avx512/avx512_traits.h"
 
 namespace vrt::kernels {
@@ -43,5 +47,3 @@ const KernelTable& avx512_kernel_table() {
 }
 
 }  // namespace vrt::kernels
-
-#endif

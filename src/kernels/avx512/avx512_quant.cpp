@@ -4,7 +4,11 @@
 // (16 lanes, 2 vectors per 32 columns).
 #include "kernels/avx512/avx512_quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/simd/quant_tile.h"
 
 namespace vrt::kernels::avx512 {
@@ -23,4 +27,3 @@ void quantize_acts(const float* x, i64 m, i64 ldx, i64 cols, std::int8_t* a, flo
 }
 
 }  // namespace vrt::kernels::avx512
-#endif

@@ -26,8 +26,14 @@
 #include "kernels/avx512/avx512_quant.h"
 #include "kernels/prefetch.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
-    defined(__AVX512VNNI__) && defined(__AMX_TILE__) && defined(__AMX_INT8__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+// (GCC spells the AMX macros __AMX_TILE__, Clang __AMXTILE__.)
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
+      (defined(__AMX_TILE__) || defined(__AMXTILE__)) && \
+      (defined(__AMX_INT8__) || defined(__AMXINT8__)))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include <immintrin.h>
 
 #include <cstring>
@@ -336,5 +342,3 @@ void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int
 
 
 }  // namespace vrt::kernels
-
-#endif

@@ -3,8 +3,11 @@
 // matmul (every other kernel is the avx512 table's).
 #include "kernels/avx512/avx512_quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
-    defined(__AVX512VNNI__)
+// Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
+#if !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+      defined(__AVX512VL__) && defined(__AVX512VNNI__))
+#error "built without its instruction-set flags: add the file with vrt_isa_sources"
+#endif
 #include "kernels/simd/quant_tile.h"
 
 namespace vrt::kernels {
@@ -12,5 +15,3 @@ void avx512vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::in
   simd::qmatmul_int8_rows<avx512::QuantTraits512<true>>(a, r0, r1);
 }
 }  // namespace vrt::kernels
-
-#endif
