@@ -42,6 +42,14 @@
  *    by the library; the caller never frees it. Its lifetime is stated at each function. Handles
  *    (vrt_model*, vrt_transcript*) are owned by the caller once returned and are released with
  *    the matching *_free function.
+ *  - Parameter structs are versioned: each starts with `size`, which vrt_*_default_params()
+ *    sets to sizeof the struct in the header the caller compiled against. Fields are only ever
+ *    appended (never removed, reordered or retyped), so the library reads the caller's first
+ *    `size` bytes and gives every field past them its default: a program built against an older
+ *    header keeps working with a newer library. A size larger than the library's own is
+ *    accepted when every byte it does not know is zero (fields a newer caller left at their
+ *    defaults) and refused otherwise with VRT_STATUS_INVALID_ARGUMENT, as is a size below 8.
+ *    vrt_stats, an output, follows the same rule: the library fills the caller's `size` bytes.
  *  - Threads: a vrt_model is immutable after loading and may be used from several threads at
  *    once (concurrent transcriptions on one model share its compute thread pool one at a time).
  *    A vrt_transcript is immutable; its accessors may be called from several threads at once.
@@ -58,7 +66,7 @@ extern "C" {
 
 /* The library version these declarations belong to (vrt_version() gives the built one). */
 #define VRT_VERSION_MAJOR 0
-#define VRT_VERSION_MINOR 1
+#define VRT_VERSION_MINOR 2
 #define VRT_VERSION_PATCH 0
 
 /* ---------------------------------------------------------------------------------------------
@@ -83,11 +91,11 @@ typedef enum vrt_status {
  * "unknown" for a value outside the enum. Static storage: never NULL, never freed. */
 const char* vrt_status_name(vrt_status status);
 
-/* The library version, e.g. "0.1.0". Static storage: never NULL, never freed. */
+/* The library version, e.g. "0.2.0". Static storage: never NULL, never freed. */
 const char* vrt_version(void);
 
 /* One line describing the build and the machine, e.g.
- * "voxtral-rt 0.1.0; isa avx512; cpu avx avx2 fma ...; hardware threads 16".
+ * "voxtral-rt 0.2.0; isa avx512; cpu avx avx2 fma ...; hardware threads 16".
  * Never NULL. Owned by the library; valid until the next vrt_system_info() call in the same
  * thread, or until the thread exits. */
 const char* vrt_system_info(void);
@@ -104,21 +112,38 @@ const char* vrt_last_error(void);
 /* A loaded checkpoint (opaque). Immutable; shareable between threads. */
 typedef struct vrt_model vrt_model;
 
+/* Storage of the attention key/value caches: f16 halves their memory and reads (attention math
+ * stays fp32). */
+typedef enum vrt_kv_cache { VRT_KV_CACHE_F32 = 0, VRT_KV_CACHE_F16 = 1 } vrt_kv_cache;
+
+/* Weight schemes are named as the CLI's --qlinear ...: "native" (as stored), "f32", "bf16",
+ * "8w", "4w", "8da8w", "8da4w" (the last two not for the embedding). They apply when an original
+ * checkpoint is loaded; a packed .vxrt file carries its own and refuses others. */
 typedef struct vrt_model_params {
-  int32_t threads; /* compute threads; 0 = all cores (default); negative is invalid */
+  uint32_t size;               /* sizeof(vrt_model_params): set by vrt_model_default_params() */
+  int32_t threads;             /* compute threads; 0 = all cores (default); negative is invalid */
+  int32_t kv_cache;            /* a vrt_kv_cache; default VRT_KV_CACHE_F32 */
+  int32_t group_size;          /* 4-bit group size: 32 (default), 64, 128 or 256 */
+  const char* qlinear;         /* decoder linears; NULL or "" = native */
+  const char* qlinear_encoder; /* encoder and adapter linears; NULL or "" = as qlinear */
+  const char* qembedding;      /* token embedding table; NULL or "" = native */
+  const char* qhead;           /* output head; NULL or "" = as qlinear */
 } vrt_model_params;
 
 /* The defaults, by value. Start from these and change fields, so that fields added later keep
  * their defaults. */
 vrt_model_params vrt_model_default_params(void);
 
-/* Loads a checkpoint directory (consolidated.safetensors, params.json, tekken.json). The weights
- * stay memory-mapped while the model lives. `params` may be NULL (defaults); it is only read
- * during the call. On success *out is a new model owned by the caller, to be released with
- * vrt_model_free(). Fails with VRT_STATUS_NOT_FOUND for a missing directory or file,
- * BAD_CHECKPOINT / UNSUPPORTED_MODEL / BAD_TOKENIZER for bad contents, INVALID_ARGUMENT for
- * NULL `directory` / `out` or negative threads. */
-vrt_status vrt_model_load(const char* directory, const vrt_model_params* params, vrt_model** out);
+/* Loads a model: a checkpoint directory (consolidated.safetensors, params.json, tekken.json), a
+ * packed .vxrt file, or a Hugging Face repo id ("mistralai/Voxtral-Mini-4B-Realtime-2602")
+ * found in the local Hugging Face cache or voxtral-rt's model folder (nothing is downloaded).
+ * The weights stay memory-mapped while the model lives. `params` may be NULL (defaults); it is
+ * only read during the call. On success *out is a new model owned by the caller, to be
+ * released with vrt_model_free(). Fails with VRT_STATUS_NOT_FOUND for a missing model (the
+ * message says where it looked and how to get it), BAD_CHECKPOINT / UNSUPPORTED_MODEL /
+ * BAD_TOKENIZER for bad contents, INVALID_ARGUMENT for NULL `model` / `out`, negative threads,
+ * an unknown scheme or cache type, a bad group size or a bad params size. */
+vrt_status vrt_model_load(const char* model, const vrt_model_params* params, vrt_model** out);
 
 /* Releases a model. NULL is allowed (no-op). Transcripts made from it stay valid (they own
  * their data). The caller must make sure no other thread is still using the model. */
@@ -129,6 +154,11 @@ int32_t vrt_model_sample_rate(const vrt_model* model);      /* input rate in Hz:
 int32_t vrt_model_vocab_size(const vrt_model* model);       /* tokenizer ids: specials + text */
 int32_t vrt_model_default_delay_ms(const vrt_model* model); /* tekken.json's delay: 480 */
 int32_t vrt_model_threads(const vrt_model* model);          /* compute threads in use */
+int32_t vrt_model_kv_cache(const vrt_model* model);         /* the vrt_kv_cache in use */
+
+/* The weight schemes in use, e.g. "linear=8da4w encoder=8da4w embedding=8w head=8da4w group=32"
+ * ("" for a NULL model). Owned by the model; valid while it lives. */
+const char* vrt_model_schemes(const vrt_model* model);
 
 /* ---------------------------------------------------------------------------------------------
  * Transcription results
@@ -167,6 +197,7 @@ typedef struct vrt_segment {
 
 /* Timings and counts of one transcription. */
 typedef struct vrt_stats {
+  uint32_t size;              /* set by the caller: sizeof(vrt_stats) (see Conventions) */
   double audio_s;             /* length of the input audio */
   double mel_ms;              /* log-mel front end */
   double encoder_ms;          /* conv stem + encoder layers + adapter */
@@ -176,6 +207,8 @@ typedef struct vrt_stats {
   int64_t decode_steps;
   int64_t generated_tokens;
   double total_ms;            /* wall time of the whole call */
+  int64_t cached_positions;   /* prompt positions taken from the model's prefix cache */
+  int64_t decode_passes;      /* decoder passes for decode_steps (fewer with verification) */
 } vrt_stats;
 
 /* The result of one transcription (opaque, immutable). Owned by the caller; release it with
@@ -203,6 +236,7 @@ size_t vrt_transcript_n_segments(const vrt_transcript* transcript);
 vrt_status vrt_transcript_token(const vrt_transcript* transcript, size_t index, vrt_token* out);
 vrt_status vrt_transcript_word(const vrt_transcript* transcript, size_t index, vrt_word* out);
 vrt_status vrt_transcript_segment(const vrt_transcript* transcript, size_t index, vrt_segment* out);
+/* Fills the first out->size bytes of *out (set out->size = sizeof(vrt_stats) first). */
 vrt_status vrt_transcript_stats(const vrt_transcript* transcript, vrt_stats* out);
 
 /* ---------------------------------------------------------------------------------------------
@@ -218,6 +252,7 @@ vrt_status vrt_transcript_stats(const vrt_transcript* transcript, vrt_stats* out
 typedef void (*vrt_token_callback)(const vrt_token* token, void* user_data);
 
 typedef struct vrt_transcribe_params {
+  uint32_t size; /* sizeof(vrt_transcribe_params): set by vrt_transcribe_default_params() */
   /* Transcription delay: 0 = the checkpoint's default (vrt_model_default_delay_ms(), 480).
    * Otherwise a multiple of 80 from 80 to 1200, or 2400 (INVALID_ARGUMENT otherwise). */
   int32_t delay_ms;
@@ -226,15 +261,19 @@ typedef struct vrt_transcribe_params {
   int64_t max_new_tokens;
   vrt_token_callback on_token; /* may be NULL */
   void* user_data;             /* passed to on_token; never dereferenced by the library */
+  /* Positions checked per decoder pass (verification decoding: the output is greedy decoding's
+   * whatever the value): 0 = the default (4), 1 = one position per pass, at most 16. */
+  int32_t verify_tokens;
 } vrt_transcribe_params;
 
-/* The defaults, by value: delay_ms 0, max_new_tokens -1, no callback. */
+/* The defaults, by value: delay_ms 0, max_new_tokens -1, no callback, verify_tokens 0. */
 vrt_transcribe_params vrt_transcribe_default_params(void);
 
 /* Transcribes 16 kHz mono float samples (nominally in [-1, 1]). `samples_16k` may be NULL only
  * when n_samples is 0; it is only read during the call. `params` may be NULL (defaults). On
  * success *out is a new transcript owned by the caller (vrt_transcript_free()). Fails with
- * INVALID_ARGUMENT for NULL model/out, NULL samples with n_samples > 0 or bad params. */
+ * INVALID_ARGUMENT for NULL model/out, NULL samples with n_samples > 0 or bad params, and
+ * BAD_AUDIO for a NaN or infinite sample. */
 vrt_status vrt_transcribe(const vrt_model* model, const float* samples_16k, size_t n_samples,
                           const vrt_transcribe_params* params, vrt_transcript** out);
 
@@ -244,6 +283,19 @@ vrt_status vrt_transcribe(const vrt_model* model, const float* samples_16k, size
  * 8-192 kHz, 1-8 channels), IO_ERROR if it cannot be read. */
 vrt_status vrt_transcribe_file(const vrt_model* model, const char* path,
                                const vrt_transcribe_params* params, vrt_transcript** out);
+
+/* Transcribes the bytes of an audio file held in memory (any format vrt_transcribe_file()
+ * reads), with the same decoding, limits and errors. `data` is only read during the call. */
+vrt_status vrt_transcribe_memory(const vrt_model* model, const void* data, size_t n_bytes,
+                                 const vrt_transcribe_params* params, vrt_transcript** out);
+
+/* Transcribes float samples at any rate: `n_frames` frames of `channels` interleaved samples
+ * (1 to 8 channels) at `sample_rate_hz` (8000 to 192000). Channels are mixed and the rate is
+ * converted exactly as vrt_transcribe_file() does for a file, so the same audio gives the same
+ * transcript either way. Non-finite samples are BAD_AUDIO; a bad channel count or rate, or
+ * NULL samples with n_frames > 0, INVALID_ARGUMENT. */
+vrt_status vrt_transcribe_pcm(const vrt_model* model, const float* samples, size_t n_frames, int32_t channels,
+                              int32_t sample_rate_hz, const vrt_transcribe_params* params, vrt_transcript** out);
 
 /* ---- Streaming sessions ---------------------------------------------------------------------
  * A session transcribes a live stream: feed audio as it arrives, text comes out through the
@@ -257,15 +309,18 @@ typedef struct vrt_session vrt_session;
 typedef void (*vrt_text_callback)(const char* text, size_t len, void* user_data);
 
 typedef struct vrt_session_params {
+  uint32_t size;             /* sizeof(vrt_session_params): set by vrt_session_default_params() */
   int32_t delay_ms;          /* as vrt_transcribe_params.delay_ms */
   int32_t stop_on_eos;       /* 0: a live stream goes on after EOS (default); 1: stop generating */
   int64_t max_kept_tokens;   /* tokens kept for snapshots/finish; -1 = all. Bound it for endless streams */
   vrt_token_callback on_token; /* may be NULL */
   vrt_text_callback on_text;   /* may be NULL */
   void* user_data;             /* passed to both callbacks */
+  int32_t verify_tokens;       /* as vrt_transcribe_params.verify_tokens */
 } vrt_session_params;
 
-/* The defaults, by value: delay_ms 0, stop_on_eos 0, max_kept_tokens -1, no callbacks. */
+/* The defaults, by value: delay_ms 0, stop_on_eos 0, max_kept_tokens -1, no callbacks,
+ * verify_tokens 0. */
 vrt_session_params vrt_session_default_params(void);
 
 /* On success *out is a new session owned by the caller (vrt_session_free()). */
@@ -274,8 +329,13 @@ void vrt_session_free(vrt_session* session); /* NULL is allowed */
 
 /* Appends mono samples at `sample_rate_hz` (0 means 16000; other rates are resampled and must
  * not change within a stream) and runs every step they complete; callbacks fire during the
- * call. BAD_STATE after vrt_session_finish() until vrt_session_reset(). */
+ * call. BAD_STATE after vrt_session_finish() until vrt_session_reset(); BAD_AUDIO for a NaN or
+ * infinite sample (nothing of the chunk is taken then). */
 vrt_status vrt_session_feed(vrt_session* session, const float* samples, size_t n_samples, int32_t sample_rate_hz);
+/* The same for `n_frames` frames of `channels` interleaved samples (1 to 8), mixed to mono as
+ * vrt_transcribe_pcm() mixes them. */
+vrt_status vrt_session_feed_pcm(vrt_session* session, const float* samples, size_t n_frames, int32_t channels,
+                                int32_t sample_rate_hz);
 /* Appends the end-of-stream silence so that everything said so far is decided; the stream goes on. */
 vrt_status vrt_session_flush(vrt_session* session);
 /* Ends the stream; *out receives the whole transcript (owned by the caller). */

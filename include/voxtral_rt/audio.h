@@ -63,6 +63,12 @@ AudioBuffer decode_audio_file(const std::string& path, const AudioLimits& limits
 AudioBuffer decode_audio_memory(std::span<const std::uint8_t> bytes, const std::string& name,
                                 const AudioLimits& limits = {});
 
+// The mono mix of `interleaved` frames of `channels` samples, exactly as the decoders above mix
+// a file (NaN/Inf -> 0, the mean summed in double; one channel passes through), so that samples
+// handed over in memory give the bits of the same audio read from a file. channels must be
+// 1..AudioLimits{}.max_channels (8) and divide interleaved.size() (invalid_argument otherwise).
+std::vector<float> downmix_to_mono(std::span<const float> interleaved, int channels);
+
 // decode_audio_file, then resampled to kModelSampleRateHz when the file has another rate.
 AudioBuffer load_audio_16k_mono(const std::string& path, const AudioLimits& limits = {});
 

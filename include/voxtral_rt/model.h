@@ -71,6 +71,17 @@ struct LoadOptions {
   QuantOptions quant;
 };
 
+// LoadOptions from the names the CLI (--qlinear ...), the C API and the Python package take;
+// an empty name keeps the default. Throws vrt::Error(invalid_argument) for an unknown name
+// (the group size is checked when the weights load).
+struct LoadOptionNames {
+  int threads = 0;
+  std::string qlinear, qlinear_encoder, qembedding, qhead;  // weight scheme names
+  int group_size = 32;
+  std::string kv_cache;  // "f32" | "f16"
+};
+LoadOptions load_options_from_names(const LoadOptionNames& names);
+
 // One generated token. Times are in seconds of the input audio (see docs/TIMESTAMPS.md).
 struct Token {
   int id = 0;

@@ -381,6 +381,21 @@ AudioBuffer decode_audio_file(const std::string& path, const AudioLimits& limits
       path, limits);
 }
 
+std::vector<float> downmix_to_mono(std::span<const float> interleaved, int channels) {
+  const int max_channels = AudioLimits{}.max_channels;  // as a file may have
+  if (channels < 1 || channels > max_channels)
+    throw Error(Status::invalid_argument, "channels must be 1.." + std::to_string(max_channels) +
+                                              ", got " + std::to_string(channels));
+  const auto ch = static_cast<std::size_t>(channels);
+  if (interleaved.size() % ch != 0)
+    throw Error(Status::invalid_argument, std::to_string(interleaved.size()) + " samples are not whole frames of " +
+                                              std::to_string(channels) + " channels");
+  std::vector<float> out;
+  out.reserve(interleaved.size() / ch);
+  downmix_append(interleaved.data(), interleaved.size() / ch, channels, out);
+  return out;
+}
+
 AudioBuffer load_audio_16k_mono(const std::string& path, const AudioLimits& limits) {
   AudioBuffer a = decode_audio_file(path, limits);
   if (a.sample_rate != kModelSampleRateHz) {

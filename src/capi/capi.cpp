@@ -8,7 +8,9 @@
 #include "vrt.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <exception>
 #include <iterator>
@@ -20,15 +22,18 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
+#include "voxtral_rt/model_path.h"
 #include "voxtral_rt/system.h"
 #include "voxtral_rt/session.h"
 
 struct vrt_model {
   std::shared_ptr<const vrt::Model> model;
+  std::string schemes;  // vrt_model_schemes()
 };
 
 struct vrt_transcript {
@@ -166,6 +171,34 @@ vrt_status index_error(const char* function, std::size_t index, std::size_t size
   return VRT_STATUS_INVALID_ARGUMENT;
 }
 
+// ---- Versioned parameter structs (vrt.h, Conventions) ----------------------------------------
+
+// The caller's struct read by its own `size`: fields past it keep `defaults`' values; bytes past
+// ours must be zero (a newer caller's fields at their defaults).
+template <class P>
+P read_params(const P* given, P defaults, const char* what) {
+  static_assert(offsetof(P, size) == 0 && sizeof(P::size) == 4);
+  if (given == nullptr) return defaults;
+  std::uint32_t size = 0;
+  std::memcpy(&size, given, sizeof size);
+  if (size < 8)
+    throw vrt::Error(vrt::Status::invalid_argument,
+                     std::string(what) + ".size is " + std::to_string(size) +
+                         ": start from the *_default_params() value, which sets it to the struct's size");
+  if (size > sizeof(P)) {
+    const auto* extra = reinterpret_cast<const unsigned char*>(given) + sizeof(P);
+    if (std::any_of(extra, extra + (size - sizeof(P)), [](unsigned char b) { return b != 0; }))
+      throw vrt::Error(vrt::Status::invalid_argument,
+                       std::string(what) + " sets fields this library (" + kVersion +
+                           ") does not know: it needs a newer voxtral-rt");
+  }
+  std::memcpy(static_cast<void*>(&defaults), given, std::min<std::size_t>(size, sizeof(P)));
+  defaults.size = sizeof(P);
+  return defaults;
+}
+
+std::string name_or_empty(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
+
 vrt_token to_c(const vrt::Token& t) noexcept {
   vrt_token c{};
   c.id = t.id;
@@ -189,8 +222,16 @@ void call_c_callback(const char* which, F&& f) {
   }
 }
 
+void check_verify_tokens(std::int32_t k) {
+  if (k < 0 || k > vrt::SessionOptions::kMaxVerifyTokens)
+    throw vrt::Error(vrt::Status::invalid_argument,
+                     "verify_tokens must be 0 (default) to " + std::to_string(vrt::SessionOptions::kMaxVerifyTokens) +
+                         ", got " + std::to_string(k));
+}
+
 vrt::TranscribeOptions to_options(const vrt_transcribe_params* params) {
-  const vrt_transcribe_params p = params != nullptr ? *params : vrt_transcribe_default_params();
+  const vrt_transcribe_params p = read_params(params, vrt_transcribe_default_params(), "vrt_transcribe_params");
+  check_verify_tokens(p.verify_tokens);
   if (p.delay_ms != 0) vrt::validate_delay_ms(p.delay_ms);
   if (p.max_new_tokens < -1)
     throw vrt::Error(vrt::Status::invalid_argument,
@@ -198,6 +239,7 @@ vrt::TranscribeOptions to_options(const vrt_transcribe_params* params) {
   vrt::TranscribeOptions o;
   o.delay_ms = p.delay_ms;
   o.max_new_tokens = p.max_new_tokens;
+  o.verify_tokens = p.verify_tokens;
   if (p.on_token != nullptr) {
     o.on_token = [cb = p.on_token, user_data = p.user_data](const vrt::Token& t) {
       const vrt_token c = to_c(t);
@@ -214,6 +256,40 @@ vrt_status run_transcription(const vrt_model* model, std::span<const float> audi
   result->transcript = model->model->transcribe(audio, options);
   *out = result.release();
   return VRT_STATUS_OK;
+}
+
+// A NaN or infinite sample would turn the log-mel, and so the whole transcript, into noise.
+void check_finite(std::span<const float> samples) {
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (!std::isfinite(samples[i]))
+      throw vrt::Error(vrt::Status::bad_audio, "sample " + std::to_string(i) + " is " +
+                                                   (std::isnan(samples[i]) ? "NaN" : "infinite"));
+  }
+}
+
+// `n_frames` interleaved frames, checked and mixed to mono as a decoded file is.
+std::vector<float> mono_frames(const float* samples, std::size_t n_frames, std::int32_t channels) {
+  const int max_channels = vrt::AudioLimits{}.max_channels;
+  if (channels < 1 || channels > max_channels)
+    throw vrt::Error(vrt::Status::invalid_argument,
+                     "channels must be 1.." + std::to_string(max_channels) + ", got " + std::to_string(channels));
+  const auto ch = static_cast<std::size_t>(channels);
+  if (n_frames > std::numeric_limits<std::size_t>::max() / sizeof(float) / ch)
+    throw vrt::Error(vrt::Status::invalid_argument, "n_frames is too large");
+  if (samples == nullptr && n_frames != 0) throw vrt::Error(vrt::Status::invalid_argument, "samples is NULL");
+  const std::span<const float> interleaved =
+      n_frames != 0 ? std::span<const float>(samples, n_frames * ch) : std::span<const float>();
+  check_finite(interleaved);
+  return vrt::downmix_to_mono(interleaved, channels);
+}
+
+void feed_mono(vrt_session* session, std::span<const float> audio, std::int32_t sample_rate_hz) {
+  if (sample_rate_hz < 0) throw vrt::Error(vrt::Status::invalid_argument, "sample_rate_hz is negative");
+  if (sample_rate_hz == 0 || sample_rate_hz == vrt::kModelSampleRateHz) {
+    session->session->feed(audio);
+  } else {
+    session->session->feed(audio, sample_rate_hz);
+  }
 }
 
 template <class Getter>
@@ -266,21 +342,34 @@ const char* vrt_last_error(void) { return t_last_error.c_str(); }
 
 vrt_model_params vrt_model_default_params(void) {
   vrt_model_params p{};
+  p.size = sizeof p;
   p.threads = 0;
+  p.kv_cache = VRT_KV_CACHE_F32;
+  p.group_size = 32;
   return p;
 }
 
-vrt_status vrt_model_load(const char* directory, const vrt_model_params* params, vrt_model** out) {
+vrt_status vrt_model_load(const char* model_path, const vrt_model_params* params, vrt_model** out) {
   constexpr const char* fn = "vrt_model_load";
   if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
   *out = nullptr;
-  if (directory == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "directory is NULL");
+  if (model_path == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
   return guarded(fn, [&] {
-    const vrt_model_params p = params != nullptr ? *params : vrt_model_default_params();
-    vrt::LoadOptions options;
-    options.threads = p.threads;
+    const vrt_model_params p = read_params(params, vrt_model_default_params(), "vrt_model_params");
+    if (p.threads < 0) throw vrt::Error(vrt::Status::invalid_argument, "threads must be >= 0 (0 = all cores)");
+    if (p.kv_cache != VRT_KV_CACHE_F32 && p.kv_cache != VRT_KV_CACHE_F16)
+      throw vrt::Error(vrt::Status::invalid_argument, "kv_cache must be VRT_KV_CACHE_F32 or VRT_KV_CACHE_F16");
+    vrt::LoadOptionNames names;
+    names.threads = p.threads;
+    names.kv_cache = p.kv_cache == VRT_KV_CACHE_F16 ? "f16" : "f32";
+    names.group_size = p.group_size;
+    names.qlinear = name_or_empty(p.qlinear);
+    names.qlinear_encoder = name_or_empty(p.qlinear_encoder);
+    names.qembedding = name_or_empty(p.qembedding);
+    names.qhead = name_or_empty(p.qhead);
     auto model = std::make_unique<vrt_model>();
-    model->model = vrt::Model::load(directory, options);
+    model->model = vrt::Model::load(vrt::resolve_model_path(model_path), vrt::load_options_from_names(names));
+    model->schemes = model->model->quant().describe();
     *out = model.release();
     return VRT_STATUS_OK;
   });
@@ -305,6 +394,20 @@ int32_t vrt_model_default_delay_ms(const vrt_model* model) {
 
 int32_t vrt_model_threads(const vrt_model* model) {
   return model_getter("vrt_model_threads", model, [](const vrt::Model& m) { return m.threads(); });
+}
+
+int32_t vrt_model_kv_cache(const vrt_model* model) {
+  return model_getter("vrt_model_kv_cache", model, [](const vrt::Model& m) {
+    return m.kv_cache() == vrt::KvCacheType::f16 ? VRT_KV_CACHE_F16 : VRT_KV_CACHE_F32;
+  });
+}
+
+const char* vrt_model_schemes(const vrt_model* model) {
+  if (model == nullptr) {
+    fail("vrt_model_schemes", VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+    return "";
+  }
+  return model->schemes.c_str();
 }
 
 void vrt_transcript_free(vrt_transcript* transcript) { delete transcript; }
@@ -374,6 +477,9 @@ vrt_status vrt_transcript_stats(const vrt_transcript* transcript, vrt_stats* out
   constexpr const char* fn = "vrt_transcript_stats";
   if (transcript == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "transcript is NULL");
   if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  std::uint32_t size = 0;
+  std::memcpy(&size, out, sizeof size);
+  if (size < 8) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out->size must be set to sizeof(vrt_stats)");
   const vrt::TranscribeStats& s = transcript->transcript.stats;
   vrt_stats c{};
   c.audio_s = s.audio_s;
@@ -385,16 +491,22 @@ vrt_status vrt_transcript_stats(const vrt_transcript* transcript, vrt_stats* out
   c.decode_steps = s.decode_steps;
   c.generated_tokens = s.generated_tokens;
   c.total_ms = s.total_ms;
-  *out = c;
+  c.cached_positions = s.cached_positions;
+  c.decode_passes = s.decode_passes;
+  c.size = std::min<std::uint32_t>(size, sizeof c);
+  // Only the caller's bytes: an older caller's struct is shorter (its size says how long).
+  std::memcpy(static_cast<void*>(out), &c, c.size);
   return VRT_STATUS_OK;
 }
 
 vrt_transcribe_params vrt_transcribe_default_params(void) {
   vrt_transcribe_params p{};
+  p.size = sizeof p;
   p.delay_ms = 0;
   p.max_new_tokens = -1;
   p.on_token = nullptr;
   p.user_data = nullptr;
+  p.verify_tokens = 0;
   return p;
 }
 
@@ -409,7 +521,47 @@ vrt_status vrt_transcribe(const vrt_model* model, const float* samples_16k, size
   return guarded(fn, [&] {
     const std::span<const float> audio =
         n_samples != 0 ? std::span<const float>(samples_16k, n_samples) : std::span<const float>();
+    check_finite(audio);
     return run_transcription(model, audio, params, out);
+  });
+}
+
+vrt_status vrt_transcribe_pcm(const vrt_model* model, const float* samples, size_t n_frames, int32_t channels,
+                              int32_t sample_rate_hz, const vrt_transcribe_params* params, vrt_transcript** out) {
+  constexpr const char* fn = "vrt_transcribe_pcm";
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (model == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+  return guarded(fn, [&] {
+    const vrt::AudioLimits limits;
+    if (sample_rate_hz < limits.min_sample_rate_hz || sample_rate_hz > limits.max_sample_rate_hz)
+      throw vrt::Error(vrt::Status::invalid_argument, "sample_rate_hz must be " +
+                                                          std::to_string(limits.min_sample_rate_hz) + ".." +
+                                                          std::to_string(limits.max_sample_rate_hz) + ", got " +
+                                                          std::to_string(sample_rate_hz));
+    to_options(params);  // reject bad parameters before resampling
+    std::vector<float> mono = mono_frames(samples, n_frames, channels);
+    if (sample_rate_hz != vrt::kModelSampleRateHz) mono = vrt::resample(mono, sample_rate_hz, vrt::kModelSampleRateHz);
+    return run_transcription(model, mono, params, out);
+  });
+}
+
+vrt_status vrt_transcribe_memory(const vrt_model* model, const void* data, size_t n_bytes,
+                                 const vrt_transcribe_params* params, vrt_transcript** out) {
+  constexpr const char* fn = "vrt_transcribe_memory";
+  if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  if (model == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
+  if (data == nullptr && n_bytes != 0) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "data is NULL");
+  return guarded(fn, [&] {
+    to_options(params);
+    const std::span<const std::uint8_t> bytes =
+        n_bytes != 0 ? std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), n_bytes)
+                     : std::span<const std::uint8_t>();
+    vrt::AudioBuffer audio = vrt::decode_audio_memory(bytes, "<memory>");
+    if (audio.sample_rate != vrt::kModelSampleRateHz)
+      audio.samples = vrt::resample(audio.samples, audio.sample_rate, vrt::kModelSampleRateHz);
+    return run_transcription(model, audio.samples, params, out);
   });
 }
 
@@ -431,6 +583,7 @@ vrt_status vrt_transcribe_file(const vrt_model* model, const char* path, const v
 
 vrt_session_params vrt_session_default_params(void) {
   vrt_session_params p{};
+  p.size = sizeof p;
   p.delay_ms = 0;
   p.stop_on_eos = 0;
   p.max_kept_tokens = -1;
@@ -443,13 +596,15 @@ vrt_status vrt_session_new(const vrt_model* model, const vrt_session_params* par
   if (model == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "model is NULL");
   if (out == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "out is NULL");
   return guarded(fn, [&] {
-    const vrt_session_params p = params != nullptr ? *params : vrt_session_default_params();
+    const vrt_session_params p = read_params(params, vrt_session_default_params(), "vrt_session_params");
     if (p.max_kept_tokens < -1)
       throw vrt::Error(vrt::Status::invalid_argument, "max_kept_tokens must be -1 (all) or >= 0");
+    check_verify_tokens(p.verify_tokens);
     vrt::SessionOptions o;
     o.delay_ms = p.delay_ms;
     o.stop_on_eos = p.stop_on_eos != 0;
     o.max_kept_tokens = p.max_kept_tokens;
+    o.verify_tokens = p.verify_tokens;
     if (p.on_token != nullptr)
       o.on_token = [cb = p.on_token, ud = p.user_data](const vrt::Token& t) {
         const vrt_token c = to_c(t);
@@ -475,11 +630,19 @@ vrt_status vrt_session_feed(vrt_session* session, const float* samples, size_t n
   if (sample_rate_hz < 0) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "sample_rate_hz is negative");
   return guarded(fn, [&] {
     const std::span<const float> audio(samples, n_samples);
-    if (sample_rate_hz == 0 || sample_rate_hz == vrt::kModelSampleRateHz) {
-      session->session->feed(audio);
-    } else {
-      session->session->feed(audio, sample_rate_hz);
-    }
+    check_finite(audio);
+    feed_mono(session, audio, sample_rate_hz);
+    return VRT_STATUS_OK;
+  });
+}
+
+vrt_status vrt_session_feed_pcm(vrt_session* session, const float* samples, size_t n_frames, int32_t channels,
+                                int32_t sample_rate_hz) {
+  constexpr const char* fn = "vrt_session_feed_pcm";
+  if (session == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  return guarded(fn, [&] {
+    const std::vector<float> mono = mono_frames(samples, n_frames, channels);
+    feed_mono(session, mono, sample_rate_hz);
     return VRT_STATUS_OK;
   });
 }

@@ -20,16 +20,4 @@ void add_scheme_options(CLI::App* cmd, SchemeFlags& f, bool runs_model) {
   }
 }
 
-LoadOptions load_options(const SchemeFlags& f) {
-  LoadOptions o;
-  o.threads = f.threads;
-  if (!f.qlinear.empty()) o.quant.linear = parse_weight_scheme(f.qlinear);
-  if (!f.qlinear_encoder.empty()) o.quant.encoder = parse_weight_scheme(f.qlinear_encoder);
-  if (!f.qembedding.empty()) o.quant.embedding = parse_weight_scheme(f.qembedding);
-  if (!f.qhead.empty()) o.quant.head = parse_weight_scheme(f.qhead);
-  o.quant.group_size = f.group_size;
-  if (!f.kv_cache.empty()) o.kv_cache = parse_kv_cache_type(f.kv_cache);
-  return o;
-}
-
 }  // namespace vrt::cli

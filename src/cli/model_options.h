@@ -10,17 +10,12 @@
 
 namespace vrt::cli {
 
-struct SchemeFlags {
-  int threads = 0;
-  std::string qlinear, qlinear_encoder, qembedding, qhead;
-  int group_size = 32;
-  std::string kv_cache;  // f32 | f16 (empty: f32)
-};
+using SchemeFlags = LoadOptionNames;
 
 // Adds -t/--threads, --qlinear, --qlinear-encoder, --qembedding, --qhead, --group-size, and
 // for commands that run the model (not `quantize`) --kv-cache.
 void add_scheme_options(CLI::App* cmd, SchemeFlags& flags, bool runs_model = true);
 // Parses the flags (throws vrt::Error(invalid_argument) for a bad scheme or cache type name).
-LoadOptions load_options(const SchemeFlags& flags);
+inline LoadOptions load_options(const SchemeFlags& flags) { return load_options_from_names(flags); }
 
 }  // namespace vrt::cli

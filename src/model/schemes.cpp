@@ -1,5 +1,6 @@
-// The names of the public weight schemes and KV cache types (include/voxtral_rt/model.h), here
-// because the weights (ModelWeights::load, validate_quant_options) speak them.
+// The names of the public weight schemes and KV cache types (include/voxtral_rt/model.h), and
+// LoadOptions from those names, here because the weights (ModelWeights::load,
+// validate_quant_options) speak them.
 #include <string>
 
 #include "voxtral_rt/error.h"
@@ -36,6 +37,18 @@ KvCacheType parse_kv_cache_type(std::string_view name) {
 }
 
 const char* kv_cache_type_name(KvCacheType type) { return type == KvCacheType::f16 ? "f16" : "f32"; }
+
+LoadOptions load_options_from_names(const LoadOptionNames& n) {
+  LoadOptions o;
+  o.threads = n.threads;
+  if (!n.qlinear.empty()) o.quant.linear = parse_weight_scheme(n.qlinear);
+  if (!n.qlinear_encoder.empty()) o.quant.encoder = parse_weight_scheme(n.qlinear_encoder);
+  if (!n.qembedding.empty()) o.quant.embedding = parse_weight_scheme(n.qembedding);
+  if (!n.qhead.empty()) o.quant.head = parse_weight_scheme(n.qhead);
+  o.quant.group_size = n.group_size;
+  if (!n.kv_cache.empty()) o.kv_cache = parse_kv_cache_type(n.kv_cache);
+  return o;
+}
 
 bool QuantOptions::is_native() const {
   return linear == WeightScheme::native && encoder_scheme() == WeightScheme::native &&

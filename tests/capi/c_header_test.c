@@ -106,6 +106,7 @@ int vrt_c_header_test(const char* model_dir, const char* audio_path) {
     CHECK(vrt_transcript_segment(t, i, &seg) == VRT_STATUS_OK);
     CHECK(seg.text != NULL && str_len(seg.text) == seg.text_len);
   }
+  stats.size = sizeof stats;
   CHECK(vrt_transcript_stats(t, &stats) == VRT_STATUS_OK);
   CHECK(stats.generated_tokens == (int64_t)vrt_transcript_n_tokens(t));
   CHECK(stats.audio_s > 0.0);
