@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages voxtral-rt needs (only those missing) and builds it.
 #   scripts/setup.sh [BUILD_DIR] [extra cmake args...]
+#   scripts/setup.sh --packages-only   the packages alone (e.g. before `pip install ./python`)
 # Environment: VRT_SKIP_APT=1 skips the package step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
           libsndfile1-dev libsoxr-dev libpcre2-dev libpulse-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev python3-numpy curl libxxhash-dev
           pulseaudio pulseaudio-utils  # these two: a null sound source for the --mic test
-          libboost-dev python3-websockets)  # the server (Boost.Beast) and its WebSocket test client
+          libboost-dev python3-websockets  # the server (Boost.Beast) and its WebSocket test client
+          python3-venv python3-pip python3-setuptools python3-wheel python3-pytest)  # the Python package
 
 if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
   missing=()
@@ -24,6 +26,8 @@ if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
 fi
+
+[[ "${1:-}" == "--packages-only" ]] && exit 0
 
 BUILD_DIR="${1:-build}"
 shift || true
