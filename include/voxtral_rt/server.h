@@ -36,8 +36,12 @@ struct ServerOptions {
   int request_timeout_s = 30;                // HTTP: reading one request
   int keep_alive_s = 5;                      // HTTP: idle between requests
   std::int64_t max_kept_tokens = 4096;       // live sessions (text goes out as deltas)
-  double shutdown_grace_s = 10;              // SIGTERM: time for sessions to get their last event
-  bool handle_signals = true;                // SIGINT/SIGTERM start a graceful shutdown
+  double shutdown_grace_s = 10;              // shutdown: time for sessions to get their last event
+  // Drain (SIGTERM, drain()): /health turns 503 at once, nothing new is admitted, live sessions
+  // go on for up to this long, then the rest are shut down (their text so far delivered).
+  double drain_timeout_s = 60;
+  int retry_after_s = 1;                     // Retry-After of a 503 (full or draining)
+  bool handle_signals = true;                // SIGTERM drains; SIGINT, or a second SIGTERM, shuts down
 };
 
 class Server {
@@ -55,6 +59,10 @@ class Server {
   // Graceful shutdown, from any thread: stop accepting, give every realtime session its final
   // event, wait up to shutdown_grace_s, then stop.
   void shutdown();
+  // Drain, from any thread: keep answering (health 503 "draining", new sessions and uploads 503
+  // with Retry-After) while the live sessions and uploads finish; when they have, or after
+  // drain_timeout_s, shut down as above. run() then returns.
+  void drain();
 
   struct State;
 

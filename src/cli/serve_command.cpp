@@ -77,8 +77,18 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_option("--max-kept-tokens", o->opt.max_kept_tokens, "Tokens a live session keeps for words/segments in transcription.done")
       ->check(CLI::Range(std::int64_t{16}, std::int64_t{1} << 30))
       ->capture_default_str();
-  cmd->add_option("--shutdown-grace-s", o->opt.shutdown_grace_s, "SIGTERM: time for sessions to receive their final event")
+  cmd->add_option("--drain-timeout-s", o->opt.drain_timeout_s,
+                  "SIGTERM drains: /health turns 503, nothing new is admitted (503 + Retry-After), live sessions "
+                  "go on this long before they are closed with their text so far; then the process exits 0. "
+                  "A second SIGTERM, or SIGINT, shuts down at once")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--shutdown-grace-s", o->opt.shutdown_grace_s,
+                  "Shutdown: time for closed sessions to receive their final event")
       ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--retry-after-s", o->opt.retry_after_s, "Retry-After of a 503 (server full or draining)")
+      ->check(CLI::Range(0, 3600))
       ->capture_default_str();
   return [o] {
     std::signal(SIGPIPE, SIG_IGN);

@@ -65,16 +65,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (websocket::is_upgrade(req)) {
       if (path(sv(req.target())) != "/v1/realtime") return reject(http::status::not_found, "no WebSocket endpoint here; use /v1/realtime", "not_found");
-      if (st_->shutting_down) return reject(http::status::service_unavailable, "server is shutting down", "server_shutdown", false);
+      if (!st_->admitting()) return unavailable_draining();
       if (!parser_->is_done()) return reject(http::status::bad_request, "a WebSocket upgrade has no body", "bad_request");
       Request r = parser_->release();
-      if (!try_start_realtime(stream_, r, st_)) {
-        ++st_->metrics.rejected_capacity;
-        return reject(http::status::service_unavailable,
-                      "server full: " + std::to_string(st_->opt.max_sessions) + " sessions busy (--max-sessions); retry later",
-                      "server_full", false);
-      }
+      if (!try_start_realtime(stream_, r, st_)) return unavailable_full();
       return;  // the socket now belongs to the realtime session
+    }
+    // An upload this server cannot take is refused before its body is read, so a balancer can
+    // send it elsewhere at no cost (the check after the body stays: a slot may go meanwhile).
+    if (req.method() == http::verb::post && path(sv(req.target())) == "/v1/audio/transcriptions") {
+      if (!st_->admitting()) return unavailable_draining();
+      if (st_->scheduler->full()) return unavailable_full();
     }
     if (const auto cl = parser_->content_length(); cl && *cl > st_->opt.max_upload_bytes)
       return reject(http::status::payload_too_large,
@@ -122,6 +123,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     send(make(s, error_body(message, "invalid_request_error", code)), true);
   }
 
+  // 503 with Retry-After: this replica cannot take the request now; another one (or this one a
+  // moment later) can. The connection closes, so a balancer's retry opens a fresh one.
+  void unavailable(const std::string& message, const char* code) {
+    auto res = make(http::status::service_unavailable, error_body(message, "invalid_request_error", code));
+    res.set(http::field::retry_after, std::to_string(st_->opt.retry_after_s));
+    send(std::move(res), true);
+  }
+  void unavailable_full() {
+    ++st_->metrics.rejected_capacity;
+    unavailable("server full: " + std::to_string(st_->opt.max_sessions) + " sessions busy (--max-sessions); retry later",
+                "server_full");
+  }
+  void unavailable_draining() {
+    ++st_->metrics.rejected_draining;
+    unavailable(st_->shutting_down ? "server is shutting down" : "server is draining: retry on another replica",
+                st_->shutting_down ? "server_shutdown" : "server_draining");
+  }
+
   void send(http::response<http::string_body> res, bool close_after = false) {
     res.keep_alive(!close_after && keep_alive_);
     res.prepare_payload();
@@ -143,10 +162,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     keep_alive_ = req.keep_alive();
     const auto p = path(sv(req.target()));
     const auto method = req.method();
-    if (p == "/health") {
+    if (p == "/health" || p == "/health/ready" || p == "/health/live") {
       if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
-      if (st_->shutting_down) return send(make(http::status::service_unavailable, R"({"status":"shutting_down"})"));
-      return send(make(http::status::ok, R"({"status":"ok"})"));
+      // Live: the process serves requests (a drain included). Ready (and /health): it admits new
+      // sessions; 503 from the moment a drain starts, so balancers stop sending work at once.
+      const char* status = st_->shutting_down ? "shutting_down" : st_->draining ? "draining" : "ok";
+      const bool ok = p == "/health/live" ? !st_->shutting_down : st_->admitting();
+      const auto stats = st_->scheduler->stats();
+      return send(make(ok ? http::status::ok : http::status::service_unavailable,
+                       dump(ojson{{"status", status},
+                                  {"active_sessions", stats.active_streams},
+                                  {"max_sessions", st_->opt.max_sessions}})));
     }
     if (p == "/v1/models") {
       if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
@@ -202,7 +228,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return reject(http::status::not_found, "model '" + model + "' is not served here; available: " + st_->served_names(), "model_not_found");
     if (format_ != "json" && format_ != "text" && format_ != "srt" && format_ != "vtt" && format_ != "verbose_json")
       return reject(http::status::bad_request, "response_format must be json, text, srt, vtt or verbose_json", "invalid_request");
-    if (st_->shutting_down) return reject(http::status::service_unavailable, "server is shutting down", "server_shutdown", false);
+    if (!st_->admitting()) return unavailable_draining();
 
     StreamHandlers h;
     const auto weak = weak_from_this();
@@ -227,12 +253,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     StreamLimits limits;
     limits.max_backlog_samples = 0;  // the whole upload is queued at once; its size is capped
     job_ = st_->scheduler->open(std::move(h), limits);
-    if (!job_) {
-      ++st_->metrics.rejected_capacity;
-      return reject(http::status::service_unavailable,
-                    "server full: " + std::to_string(st_->opt.max_sessions) + " sessions busy (--max-sessions); retry later",
-                    "server_full", false);
-    }
+    if (!job_) return unavailable_full();
     ++st_->http_jobs;
     keep_self_ = shared_from_this();  // no I/O is pending while the job runs
     stream_.expires_never();  // the job may take a while; writes set their own deadline

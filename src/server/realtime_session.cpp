@@ -95,7 +95,7 @@ void RealtimeSession::on_accept(beast::error_code ec) {
   accepted_ = true;
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   send(session_created_event(stream_->id(), std::chrono::duration_cast<std::chrono::seconds>(now).count()));
-  if (st_->shutting_down) return on_shutdown();
+  if (st_->shutting_down) return on_shutdown("server shutting down");
   do_read();
 }
 
@@ -185,7 +185,7 @@ void RealtimeSession::post_event(std::string event, bool is_done) {
   net::post(exec_, [self = shared_from_this(), ev = std::move(event), is_done]() mutable {
     self->send(std::move(ev));
     if (is_done && self->dones_owed_ > 0 && --self->dones_owed_ == 0 && self->shutdown_)
-      self->close_after_flush(websocket::close_code::going_away, "server shutting down");
+      self->close_after_flush(websocket::close_code::going_away, self->shutdown_reason_);
   });
 }
 
@@ -204,27 +204,28 @@ void RealtimeSession::post_resume() {
   });
 }
 
-void RealtimeSession::shutdown() {
-  net::post(exec_, [self = shared_from_this()] { self->on_shutdown(); });
+void RealtimeSession::shutdown(std::string reason) {
+  net::post(exec_, [self = shared_from_this(), reason = std::move(reason)] { self->on_shutdown(reason); });
 }
 
-void RealtimeSession::on_shutdown() {
+void RealtimeSession::on_shutdown(const std::string& reason) {
   if (shutdown_ || failed_) return;
   // Nothing may be written before the handshake is done (Beast would write client-role, masked
   // frames and start a close handshake inside the accept); on_accept sees shutting_down and
   // comes back here.
   if (!accepted_) return;
   shutdown_ = true;
-  // The open utterance ends now and gets its transcription.done; an idle session gets an error
-  // event saying why it is closed.
+  shutdown_reason_ = reason;
+  // The open utterance ends now and gets its transcription.done (the text so far); an idle
+  // session gets an error event saying why it is closed. Either way the close carries `reason`.
   if (validated_ && open_utterance_) {
     stream_->end_utterance();
     ++dones_owed_;
     open_utterance_ = false;
   }
   if (dones_owed_ == 0 || !validated_) {
-    send(error_event(code::server_shutdown, "server is shutting down"));
-    close_after_flush(websocket::close_code::going_away, "server shutting down");
+    send(error_event(code::server_shutdown, reason));
+    close_after_flush(websocket::close_code::going_away, reason);
   }
 }
 

@@ -146,12 +146,12 @@ bool Scheduler::runnable_locked() const {
   return false;
 }
 
-void Scheduler::note_steps_locked(std::int64_t steps) {
+void Scheduler::note_round_locked(std::int64_t steps) {
   steps_total_ += steps;
   const auto now = std::chrono::steady_clock::now();
-  if (step_marks_.empty() || now - step_marks_.back().first > std::chrono::milliseconds(100))
-    step_marks_.emplace_back(now, steps_total_);
-  while (step_marks_.size() > 2 && now - step_marks_.front().first > std::chrono::seconds(10)) step_marks_.pop_front();
+  if (marks_.empty() || now - marks_.back().t > std::chrono::milliseconds(100))
+    marks_.push_back({now, steps_total_, samples_total_, compute_s_});
+  while (marks_.size() > 2 && now - marks_.front().t > std::chrono::seconds(10)) marks_.pop_front();
 }
 
 void Scheduler::loop() {
@@ -229,7 +229,7 @@ void Scheduler::loop() {
     }
     compute_s_ += dt;
     ++rounds_;
-    note_steps_locked(turn_steps_);
+    note_round_locked(turn_steps_);
   }
 }
 
@@ -294,23 +294,33 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
   }
 }
 
+bool Scheduler::full() const {
+  std::lock_guard lk(mu_);
+  return static_cast<int>(streams_.size()) >= options_.max_streams;
+}
+
 SchedulerStats Scheduler::stats() const {
   std::lock_guard lk(mu_);
   SchedulerStats st;
   st.active_streams = static_cast<int>(streams_.size());
   st.steps_total = steps_total_;
   const auto now = std::chrono::steady_clock::now();
-  if (!step_marks_.empty()) {
-    const auto& [t0, n0] = step_marks_.front();
-    const double span = std::chrono::duration<double>(now - t0).count();
-    if (span > 0.5 && span < 20) st.steps_per_s = static_cast<double>(steps_total_ - n0) / span;
+  if (!marks_.empty()) {
+    const Mark& m = marks_.front();
+    const double span = std::chrono::duration<double>(now - m.t).count();
+    if (span > 0.5 && span < 20) st.steps_per_s = static_cast<double>(steps_total_ - m.steps) / span;
+    const double audio_s = static_cast<double>(samples_total_ - m.samples) / kModelSampleRateHz;
+    if (span < 20 && audio_s > 0) st.real_time_factor = (compute_s_ - m.compute_s) / audio_s;
   }
   st.audio_s_total = static_cast<double>(samples_total_) / kModelSampleRateHz;
   st.compute_s_total = compute_s_;
   st.utterances_total = utterances_;
   st.rounds_total = rounds_;
   for (const auto& s : streams_)
-    if (!s->closed_) st.lags.push_back({s->id_, static_cast<double>(s->backlog_) / kModelSampleRateHz});
+    if (!s->closed_) {
+      st.lags.push_back({s->id_, static_cast<double>(s->backlog_) / kModelSampleRateHz});
+      st.backlog_s += st.lags.back().lag_s;
+    }
   return st;
 }
 

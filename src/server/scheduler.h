@@ -112,6 +112,10 @@ struct SchedulerStats {
   int active_streams = 0;
   std::int64_t steps_total = 0;          // decoder tokens generated, all streams
   double steps_per_s = 0;                // over the last ~10 s
+  // Compute seconds per second of audio processed over the last ~10 s (0 when idle): above 1,
+  // the compute thread cannot keep up with the audio it is given.
+  double real_time_factor = 0;
+  double backlog_s = 0;                  // audio received but not yet processed, all streams
   double audio_s_total = 0;              // audio processed
   double compute_s_total = 0;            // time the compute thread spent in feed/finish
   std::int64_t utterances_total = 0;
@@ -133,6 +137,8 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   // Stops the compute thread after the work in progress; queued work is dropped.
   void stop();
   SchedulerStats stats() const;
+  // Whether open() would refuse now (a hint: another caller may take or free a slot next).
+  bool full() const;
   const Model& model() const { return *model_; }
   int max_streams() const { return options_.max_streams; }
 
@@ -151,7 +157,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   void run_round(std::vector<Turn>& turns);
   void fail(Turn& t, const std::string& message);
   bool runnable_locked() const;
-  void note_steps_locked(std::int64_t steps);
+  void note_round_locked(std::int64_t steps);
 
   std::shared_ptr<const Model> model_;
   SchedulerOptions options_;
@@ -168,7 +174,14 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   double compute_s_ = 0;
   std::int64_t utterances_ = 0;
   std::int64_t rounds_ = 0;
-  std::deque<std::pair<std::chrono::steady_clock::time_point, std::int64_t>> step_marks_;
+  // Totals sampled at most every 100 ms over the last ~10 s: the windowed rates of stats().
+  struct Mark {
+    std::chrono::steady_clock::time_point t;
+    std::int64_t steps;
+    std::int64_t samples;
+    double compute_s;
+  };
+  std::deque<Mark> marks_;
 };
 
 }  // namespace vrt::server

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string_view>
 #include <sstream>
 
@@ -81,6 +82,12 @@ std::string Server::State::render_metrics() const {
   };
   metric("vrt_active_sessions", "gauge", "Realtime sessions and transcription jobs holding a slot.", s.active_streams);
   metric("vrt_max_sessions", "gauge", "Slots (--max-sessions).", opt.max_sessions);
+  metric("vrt_ready", "gauge", "1 while new sessions are admitted (not draining or shutting down).",
+         admitting() ? 1 : 0);
+  metric("vrt_queued_audio_seconds", "gauge", "Audio received but not yet processed, all sessions.", s.backlog_s);
+  metric("vrt_real_time_factor", "gauge",
+         "Compute seconds per second of audio processed over the last 10 s (above 1: falling behind).",
+         s.real_time_factor);
   metric("vrt_decoder_steps_total", "counter", "Decoder steps (generated tokens), all sessions.", s.steps_total);
   metric("vrt_decoder_steps_per_second", "gauge", "Decoder steps per second over the last 10 s.", s.steps_per_s);
   metric("vrt_audio_seconds_total", "counter", "Audio processed, all sessions.", s.audio_s_total);
@@ -95,6 +102,7 @@ std::string Server::State::render_metrics() const {
   metric("vrt_protocol_errors_total", "counter", "Realtime events answered with an error.", metrics.protocol_errors.load());
   o << "# HELP vrt_rejected_requests_total Requests refused, by reason.\n# TYPE vrt_rejected_requests_total counter\n";
   o << "vrt_rejected_requests_total{reason=\"capacity\"} " << metrics.rejected_capacity.load() << '\n';
+  o << "vrt_rejected_requests_total{reason=\"draining\"} " << metrics.rejected_draining.load() << '\n';
   o << "vrt_rejected_requests_total{reason=\"unauthorized\"} " << metrics.rejected_unauthorized.load() << '\n';
   o << "vrt_rejected_requests_total{reason=\"bad_request\"} " << metrics.rejected_bad_request.load() << '\n';
   o << "vrt_rejected_requests_total{reason=\"too_large\"} " << metrics.rejected_too_large.load() << '\n';
@@ -129,10 +137,44 @@ void Server::State::remove_realtime(RealtimeSession* s) {
   realtime.erase(s);
 }
 
-void Server::State::begin_shutdown() {
-  if (shutting_down.exchange(true)) return;
-  std::fprintf(stderr, "voxtral-rt serve: shutting down (grace %.0f s)\n", opt.shutdown_grace_s);
+void Server::State::begin_drain() {
+  if (shutting_down || draining.exchange(true)) return;
+  std::fprintf(stderr, "voxtral-rt serve: draining (health 503, nothing new admitted; live sessions have %.0f s)\n",
+               opt.drain_timeout_s);
   net::post(ioc, [self = shared_from_this()] {
+    // Poll until every realtime session and upload has ended, or the drain timeout; then the
+    // shutdown closes what is left (with the text so far) and stops.
+    auto timer = std::make_shared<net::steady_timer>(self->ioc);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                                  std::chrono::duration<double>(self->opt.drain_timeout_s));
+    // The pending timer handler holds the only strong reference to `poll` (the lambda holds a
+    // weak one): if the context stops first, destroying that handler frees everything.
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [self, timer, deadline, weak = std::weak_ptr<std::function<void()>>(poll)] {
+      if (self->shutting_down) return;  // a second signal, or shutdown(): that path takes over
+      bool idle;
+      {
+        std::lock_guard lk(self->mu);
+        idle = self->realtime.empty() && self->http_jobs == 0;
+      }
+      const bool timed_out = std::chrono::steady_clock::now() >= deadline;
+      if (idle || timed_out) {
+        self->begin_shutdown(idle ? "server drained" : "server draining: drain timeout reached");
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(50));
+      timer->async_wait([p = weak.lock()](beast::error_code ec) {
+        if (!ec && p) (*p)();
+      });
+    };
+    (*poll)();
+  });
+}
+
+void Server::State::begin_shutdown(std::string reason) {
+  if (shutting_down.exchange(true)) return;
+  std::fprintf(stderr, "voxtral-rt serve: shutting down (%s; grace %.0f s)\n", reason.c_str(), opt.shutdown_grace_s);
+  net::post(ioc, [self = shared_from_this(), reason = std::move(reason)] {
     beast::error_code ec;
     if (self->acceptor) self->acceptor->close(ec);
     std::vector<std::shared_ptr<RealtimeSession>> live;
@@ -141,7 +183,7 @@ void Server::State::begin_shutdown() {
       for (auto& [p, w] : self->realtime)
         if (auto s = w.lock()) live.push_back(std::move(s));
     }
-    for (auto& s : live) s->shutdown();
+    for (auto& s : live) s->shutdown(reason);
     // Poll until every realtime session and upload is done, or the grace period is over.
     auto timer = std::make_shared<net::steady_timer>(self->ioc);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -203,12 +245,22 @@ unsigned short Server::bind() {
 void Server::run() {
   auto& st = *state_;
   if (!st.acceptor) throw Error(Status::bad_state, "Server::run before bind");
+  // SIGTERM (what orchestrators send) drains; SIGINT (Ctrl-C), or SIGTERM during a drain, shuts
+  // down at once.
   std::optional<net::signal_set> signals;
+  std::function<void(beast::error_code, int)> on_signal;  // outlives the context's run below
   if (st.opt.handle_signals) {
     signals.emplace(st.ioc, SIGINT, SIGTERM);
-    signals->async_wait([s = state_](beast::error_code ec, int) {
-      if (!ec) s->begin_shutdown();
-    });
+    on_signal = [s = state_, &signals, &on_signal](beast::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGTERM && !s->draining && !s->shutting_down) {
+        s->begin_drain();
+        signals->async_wait([&on_signal](beast::error_code e, int n) { on_signal(e, n); });  // a second one
+      } else {
+        s->begin_shutdown(sig == SIGTERM ? "server shutting down: second SIGTERM" : "server shutting down");
+      }
+    };
+    signals->async_wait([&on_signal](beast::error_code e, int n) { on_signal(e, n); });
   }
   st.do_accept();
   std::vector<std::thread> threads;
@@ -219,5 +271,7 @@ void Server::run() {
 }
 
 void Server::shutdown() { state_->begin_shutdown(); }
+
+void Server::drain() { state_->begin_drain(); }
 
 }  // namespace vrt::server

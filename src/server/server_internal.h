@@ -30,6 +30,7 @@ struct Metrics {
   std::atomic<std::int64_t> http_requests{0};
   std::atomic<std::int64_t> realtime_sessions{0};
   std::atomic<std::int64_t> rejected_capacity{0};
+  std::atomic<std::int64_t> rejected_draining{0};
   std::atomic<std::int64_t> rejected_unauthorized{0};
   std::atomic<std::int64_t> rejected_bad_request{0};
   std::atomic<std::int64_t> rejected_too_large{0};
@@ -51,11 +52,14 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   std::shared_ptr<Scheduler> scheduler;
   Metrics metrics;
   std::atomic<bool> shutting_down{false};
+  std::atomic<bool> draining{false};  // set by drain(); shutting_down follows when it is done
   std::atomic<int> http_jobs{0};
 
   std::mutex mu;  // guards realtime
   std::map<RealtimeSession*, std::weak_ptr<RealtimeSession>> realtime;
 
+  // New sessions and uploads are taken (not draining or shutting down).
+  bool admitting() const { return !draining && !shutting_down; }
   // Authorization: Bearer KEY (constant-time compare); true when no key is configured.
   bool authorized(const http::request_header<>& h) const;
   bool model_served(const std::string& name) const;
@@ -63,7 +67,8 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   std::string render_metrics() const;
 
   void do_accept();
-  void begin_shutdown();
+  void begin_shutdown(std::string reason = "server shutting down");
+  void begin_drain();
   void add_realtime(const std::shared_ptr<RealtimeSession>& s);
   void remove_realtime(RealtimeSession* s);
 };
@@ -86,7 +91,7 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   ~RealtimeSession();
   void run(http::request<http::string_body> req, std::shared_ptr<Stream> stream,
            std::shared_ptr<RealtimeCompute> compute);
-  void shutdown();  // any thread
+  void shutdown(std::string reason);  // any thread; `reason` goes in the error event and the close
   // Posted from the compute thread:
   void post_event(std::string event, bool is_done);
   void post_error(std::string code, std::string message, bool fatal);
@@ -103,7 +108,7 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   void on_write(beast::error_code ec, std::size_t n);
   void close_after_flush(websocket::close_code code, std::string reason);
   void fail();
-  void on_shutdown();
+  void on_shutdown(const std::string& reason);
 
   websocket::stream<beast::tcp_stream> ws_;
   net::any_io_executor exec_;
@@ -122,6 +127,7 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   bool open_utterance_ = false;  // audio appended since the last final commit
   int dones_owed_ = 0;
   bool shutdown_ = false;
+  std::string shutdown_reason_;  // the close reason once shutdown_ (at most 123 bytes)
   std::optional<websocket::close_reason> close_after_;
   std::shared_ptr<RealtimeSession> keep_self_;  // while reads are paused (backpressure)
 };

@@ -73,6 +73,11 @@ class ServerProcess {
   // Sends `sig` and waits up to timeout_s; returns the exit status, or -1 if it had to be killed.
   int stop(int sig, double timeout_s) {
     kill(pid_, sig);
+    return wait(timeout_s);
+  }
+  void signal(int sig) { kill(pid_, sig); }
+  // Waits up to timeout_s for the process to end; its exit status, or -1 if it is still running.
+  int wait(double timeout_s) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     int status = 0;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -237,7 +242,9 @@ TEST_F(ServerE2E, HttpTranscriptionsEqualOffline) {
 
 TEST_F(ServerE2E, HttpEndpointsAndBadRequests) {
   ServerProcess s(model(), "-t 1 --max-upload-mb 1", log());
-  EXPECT_EQ(curl(s.http("/health")), R"({"status":"ok"})");
+  EXPECT_EQ(curl(s.http("/health")), R"({"status":"ok","active_sessions":0,"max_sessions":4})");
+  EXPECT_EQ(json::parse(curl(s.http("/health/live")))["status"], "ok");
+  EXPECT_EQ(json::parse(curl(s.http("/health/ready")))["status"], "ok");
   const auto models = json::parse(curl(s.http("/v1/models")));
   EXPECT_EQ(models["data"][0]["id"], kModelId);
   const auto code = [&](const std::string& args) { return curl("-o /dev/null -w %{http_code} " + args); };
@@ -381,9 +388,38 @@ TEST_F(ServerE2E, UpgradeThatNeverCompletesIsDroppedAtTheRequestTimeout) {
   EXPECT_EQ(s.stop(SIGTERM, 15), 0);
 }
 
+// A realtime_client.py run in the background; output() waits for it.
+class BackgroundClient {
+ public:
+  BackgroundClient(const ServerProcess& s, const std::string& args)
+      : f_(popen(("timeout 90 " + test::python() + " " + test::source_dir() + "/tests/server/realtime_client.py " +
+                  s.ws() + " " + args + " 2>&1").c_str(), "r")) {}
+  ~BackgroundClient() { output(); }
+  std::string output() {
+    if (f_ == nullptr) return out_;
+    char buf[4096];
+    for (std::size_t n; (n = fread(buf, 1, sizeof buf, f_)) > 0;) out_.append(buf, n);
+    pclose(f_);
+    f_ = nullptr;
+    return out_;
+  }
+
+ private:
+  FILE* f_;
+  std::string out_;
+};
+
 TEST_F(ServerE2E, AdmissionControlRefusesWhenFull) {
   ServerProcess s(model(), "-t 1 --max-sessions 2", log());
-  const auto out = client(s, std::string("load ") + clip(kClipA) + " --sessions 4 --pace 1");
+  BackgroundClient load(s, std::string("load ") + clip(kClipA) + " --sessions 4 --pace 1");
+  // While the two admitted sessions stream (3.6 s at real time), an upload is refused before its
+  // body is read: 503 with Retry-After, so a balancer can send it elsewhere.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::string upload = curl("-i -F file=@" + clip(kClipC) + " " + s.http("/v1/audio/transcriptions"));
+  EXPECT_NE(upload.find("HTTP/1.1 503"), std::string::npos) << upload;
+  EXPECT_NE(upload.find("Retry-After: 1"), std::string::npos) << upload;
+  EXPECT_NE(upload.find("server_full"), std::string::npos) << upload;
+  const auto out = load.output();
   int ok = 0, refused = 0;
   for (const auto& r : json_lines(out)) {
     if (r.contains("exception")) {
@@ -397,7 +433,7 @@ TEST_F(ServerE2E, AdmissionControlRefusesWhenFull) {
   EXPECT_EQ(ok, 2) << out;
   EXPECT_EQ(refused, 2) << out;
   const std::string m = curl(s.http("/metrics"));
-  EXPECT_EQ(metric(m, "vrt_rejected_requests_total{reason=\"capacity\"}"), 2) << m;
+  EXPECT_EQ(metric(m, "vrt_rejected_requests_total{reason=\"capacity\"}"), 3) << m;
 }
 
 TEST_F(ServerE2E, LoadConcurrentStreamsAllCorrect) {
@@ -416,22 +452,63 @@ TEST_F(ServerE2E, LoadConcurrentStreamsAllCorrect) {
   EXPECT_EQ(done, K) << out;
 }
 
-TEST_F(ServerE2E, SigtermGivesEverySessionAFinalEvent) {
-  ServerProcess s(model(), "-t 1 --shutdown-grace-s 10", log());
-  FILE* c = popen(("timeout 60 " + test::python() + " " + test::source_dir() + "/tests/server/realtime_client.py " + s.ws() +
-                   " stream " + clip(kClipC) + " --pace 1 --wait-close 2>&1").c_str(), "r");
-  ASSERT_NE(c, nullptr);
+TEST_F(ServerE2E, SigtermDrainsLiveSessionsToTheirEnd) {
+  ServerProcess s(model(), "-t 1 --drain-timeout-s 60", log());
+  BackgroundClient live(s, std::string("stream ") + clip(kClipC) + " --pace 3");  // 15 s of audio in 5 s
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  s.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Draining: not ready, still live; nothing new is admitted, with Retry-After.
+  const auto code = [&](const std::string& args) { return curl("-o /dev/null -w %{http_code} " + args); };
+  EXPECT_EQ(code(s.http("/health")), "503");
+  EXPECT_EQ(json::parse(curl(s.http("/health")))["status"], "draining");
+  EXPECT_EQ(code(s.http("/health/live")), "200");
+  const std::string upload = curl("-i -F file=@" + clip(kClipA) + " " + s.http("/v1/audio/transcriptions"));
+  EXPECT_NE(upload.find("HTTP/1.1 503"), std::string::npos) << upload;
+  EXPECT_NE(upload.find("Retry-After: 1"), std::string::npos) << upload;
+  EXPECT_NE(upload.find("server_draining"), std::string::npos) << upload;
+  const auto refused = json_lines(client(s, std::string("load ") + clip(kClipA) + " --sessions 1"));
+  ASSERT_GE(refused.size(), 1u);
+  EXPECT_NE(refused[0].value("exception", "").find("503"), std::string::npos) << refused[0].dump();
+  const std::string m = curl(s.http("/metrics"));
+  EXPECT_EQ(metric(m, "vrt_ready"), 0) << m;
+  EXPECT_EQ(metric(m, "vrt_active_sessions"), 1) << m;
+  EXPECT_GE(metric(m, "vrt_rejected_requests_total{reason=\"draining\"}"), 2) << m;
+  // The live session runs to its end, exact; then the process exits 0 by itself.
+  const auto rs = json_lines(live.output());
+  ASSERT_EQ(rs.size(), 1u) << live.output();
+  expect_matches(rs[0], kClipC);
+  EXPECT_EQ(s.wait(15), 0);
+}
+
+TEST_F(ServerE2E, DrainTimeoutClosesSessionsWithTheirTextSoFar) {
+  ServerProcess s(model(), "-t 1 --drain-timeout-s 1 --shutdown-grace-s 10", log());
+  BackgroundClient live(s, std::string("stream ") + clip(kClipC) + " --pace 1 --wait-close");
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(s.stop(SIGTERM, 15), 0);
-  std::string out;
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, c)) > 0;) out.append(buf, n);
-  pclose(c);
+  const std::string out = live.output();
   const auto rs = json_lines(out);
   ASSERT_EQ(rs.size(), 1u) << out;
   EXPECT_EQ(rs[0]["events"].back(), "transcription.done");  // the open utterance was finished
   EXPECT_EQ(rs[0]["text"], rs[0]["deltas"]);
+  EXPECT_FALSE(rs[0]["text"].get<std::string>().empty());
+  EXPECT_NE(rs[0]["text"], ref(kClipC)["text"]);  // cut short: 15 s of audio, closed after about 3.5 s
   EXPECT_EQ(rs[0]["close_code"], 1001) << out;
+  EXPECT_EQ(rs[0]["close_reason"], "server draining: drain timeout reached") << out;
+}
+
+TEST_F(ServerE2E, SigintShutsDownAtOnceWithAFinalEvent) {
+  ServerProcess s(model(), "-t 1 --drain-timeout-s 60 --shutdown-grace-s 10", log());
+  BackgroundClient live(s, std::string("stream ") + clip(kClipC) + " --pace 1 --wait-close");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(s.stop(SIGINT, 15), 0);
+  const std::string out = live.output();
+  const auto rs = json_lines(out);
+  ASSERT_EQ(rs.size(), 1u) << out;
+  EXPECT_EQ(rs[0]["events"].back(), "transcription.done");
+  EXPECT_EQ(rs[0]["text"], rs[0]["deltas"]);
+  EXPECT_EQ(rs[0]["close_code"], 1001) << out;
+  EXPECT_EQ(rs[0]["close_reason"], "server shutting down") << out;
 }
 
 }  // namespace

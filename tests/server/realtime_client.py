@@ -110,6 +110,7 @@ async def session(args, files, extra=None):
         pass
     except websockets.ConnectionClosed as e:
         out[-1]["close_code"] = e.rcvd.code if e.rcvd else None
+        out[-1]["close_reason"] = e.rcvd.reason if e.rcvd else None
     await ws.close()
     return out
 
