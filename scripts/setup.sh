@@ -11,7 +11,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
           libgtest-dev libgmock-dev libbenchmark-dev python3-numpy curl libxxhash-dev
           pulseaudio pulseaudio-utils  # these two: a null sound source for the --mic test
           libboost-dev python3-websockets  # the server (Boost.Beast) and its WebSocket test client
-          python3-venv python3-pip python3-setuptools python3-wheel python3-pytest)  # the Python package
+          python3-venv python3-pip python3-setuptools python3-wheel python3-pytest  # the Python package
+          haproxy)  # the fleet test (deploy/)
 
 if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
   missing=()

@@ -56,7 +56,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto& req = parser_->get();
     version_ = req.version();
     stream_.expires_after(std::chrono::seconds(st_->opt.request_timeout_s));
-    if (!st_->authorized(req)) {
+    // Health probes (balancers, orchestrators) carry no credentials; they learn only whether this
+    // replica serves and how many sessions it holds.
+    const auto target = path(sv(req.target()));
+    const bool probe = target == "/health" || target == "/health/live" || target == "/health/ready";
+    if (!probe && !st_->authorized(req)) {
       ++st_->metrics.rejected_unauthorized;
       auto res = make(http::status::unauthorized, error_body("missing or wrong API key (Authorization: Bearer KEY)",
                                                              "invalid_request_error", "invalid_api_key"));

@@ -65,7 +65,7 @@ bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_bo
 }
 
 RealtimeSession::RealtimeSession(beast::tcp_stream stream, std::shared_ptr<Server::State> st)
-    : ws_(std::move(stream)), exec_(ws_.get_executor()), st_(std::move(st)) {}
+    : ws_(std::move(stream)), exec_(ws_.get_executor()), st_(std::move(st)), write_timer_(exec_) {}
 
 RealtimeSession::~RealtimeSession() {
   if (stream_) stream_->close();
@@ -247,10 +247,23 @@ void RealtimeSession::do_write() {
   writing_ = true;
   ws_.text(true);
   ws_.async_write(net::buffer(outq_.front()), beast::bind_front_handler(&RealtimeSession::on_write, shared_from_this()));
+  // A write that cannot finish within the idle timeout means the client stopped reading and the
+  // kernel buffers are full. Closed here whatever the rate of events: a client sending audio
+  // slowly and reading nothing would otherwise hold its slot until the outbound cap filled.
+  write_timer_.expires_after(std::chrono::seconds(st_->opt.idle_timeout_s));
+  write_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->writing_ || self->failed_) return;
+    ++self->st_->metrics.slow_reader_closes;
+    std::fprintf(stderr, "voxtral-rt serve: %s: client not reading (a write stalled %d s), closing\n",
+                 self->stream_ ? self->stream_->id().c_str() : "-", self->st_->opt.idle_timeout_s);
+    self->fail();
+  });
 }
 
 void RealtimeSession::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
+  write_timer_.cancel();
   if (ec) return fail();
   outq_.pop_front();
   if (!outq_.empty()) return do_write();
@@ -281,6 +294,7 @@ void RealtimeSession::fail() {
   if (failed_) return;
   failed_ = true;
   closing_ = true;
+  write_timer_.cancel();
   if (!writing_) outq_.clear();  // a pending write still points at the front
   if (stream_) stream_->close();  // frees the session's compute state on the compute thread
   beast::error_code ec;

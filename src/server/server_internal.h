@@ -115,6 +115,7 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   std::shared_ptr<Server::State> st_;
   std::shared_ptr<Stream> stream_;
   std::shared_ptr<RealtimeCompute> compute_;
+  net::steady_timer write_timer_;  // a stalled write: the client stopped reading
   beast::flat_buffer buf_;
   std::deque<std::string> outq_;
   bool writing_ = false;

@@ -285,7 +285,9 @@ TEST_F(ServerE2E, HttpEndpointsAndBadRequests) {
 TEST_F(ServerE2E, ApiKeyOnEveryRequestAndUpgrade) {
   ServerProcess s(model(), "-t 1 --api-key s3cret", log());
   const auto code = [&](const std::string& args) { return curl("-o /dev/null -w %{http_code} " + args); };
-  EXPECT_EQ(code(s.http("/health")), "401");
+  EXPECT_EQ(code(s.http("/health")), "200");  // probes carry no credentials
+  EXPECT_EQ(code(s.http("/health/ready")), "200");
+  EXPECT_EQ(code(s.http("/metrics")), "401");
   EXPECT_EQ(code("-H 'Authorization: Bearer wrong!' " + s.http("/v1/models")), "401");
   EXPECT_EQ(code("-H 'Authorization: Bearer s3cret' " + s.http("/v1/models")), "200");
   EXPECT_EQ(code("-H 'Authorization: Bearer s3cret' " + s.http("/metrics")), "200");
