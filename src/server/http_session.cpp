@@ -1,5 +1,7 @@
 // HTTP/1.1 connections: /health, /v1/models, /metrics, POST /v1/audio/transcriptions (plain or
 // server-sent events), and the WebSocket upgrade to /v1/realtime.
+#include <array>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "voxtral_rt/subtitles.h"
@@ -130,6 +132,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // 503 with Retry-After: this replica cannot take the request now; another one (or this one a
   // moment later) can. The connection closes, so a balancer's retry opens a fresh one.
   void unavailable(const std::string& message, const char* code) {
+    unread_body_ = parser_ && !parser_->is_done();
     auto res = make(http::status::service_unavailable, error_body(message, "invalid_request_error", code));
     res.set(http::field::retry_after, std::to_string(st_->opt.retry_after_s));
     send(std::move(res), true);
@@ -159,7 +162,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (unread_body_) return discard_then_close();
     stream_.close();
+  }
+
+  // A reply sent before the request body was read: closing now, with the body still arriving,
+  // would make the kernel answer with a reset that can destroy the reply before the client reads
+  // it. So the rest is read and thrown away (a bounded amount, for a bounded time) first.
+  void discard_then_close() {
+    unread_body_ = false;
+    stream_.expires_after(std::chrono::seconds(5));
+    auto sink = std::make_shared<std::array<char, 16384>>();
+    auto left = std::make_shared<std::size_t>(st_->opt.max_upload_bytes + 65536);
+    // The pending read's handler holds the only strong reference to `step` (no cycle).
+    auto step = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
+    *step = [self = shared_from_this(), sink, left, weak = std::weak_ptr(step)](beast::error_code ec, std::size_t n) {
+      *left -= std::min(*left, n);
+      auto next = weak.lock();  // held by the handler running now
+      if (ec || *left == 0 || !next) return self->stream_.close();
+      self->stream_.async_read_some(net::buffer(*sink), [next](beast::error_code e, std::size_t m) { (*next)(e, m); });
+    };
+    stream_.async_read_some(net::buffer(*sink), [step](beast::error_code ec, std::size_t n) { (*step)(ec, n); });
   }
 
   void handle(Request req) {
@@ -393,6 +416,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   unsigned version_ = 11;
   bool first_ = true;
   bool keep_alive_ = true;
+  bool unread_body_ = false;  // a reply goes out before the request body was read
   std::string format_ = "json";
   bool stream_mode_ = false;
   double audio_s_ = 0;

@@ -34,7 +34,9 @@ class ServerProcess {
   ServerProcess(const std::string& model, const std::string& args, const std::string& log) {
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe");
-    const std::string cmd = "exec " + bin("voxtral-rt") + " serve -m " + model + " --port 0 " + args + " 2>" + log;
+    // A test ends its server with SIGTERM, a drain: bound it (5 s) unless the test sets its own.
+    const std::string drain = args.find("--drain-timeout-s") == std::string::npos ? " --drain-timeout-s 5" : "";
+    const std::string cmd = "exec " + bin("voxtral-rt") + " serve -m " + model + " --port 0 " + args + drain + " 2>" + log;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], 1);
@@ -416,7 +418,8 @@ TEST_F(ServerE2E, AdmissionControlRefusesWhenFull) {
   BackgroundClient load(s, std::string("load ") + clip(kClipA) + " --sessions 4 --pace 1");
   // While the two admitted sessions stream (3.6 s at real time), an upload is refused before its
   // body is read: 503 with Retry-After, so a balancer can send it elsewhere.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  for (int i = 0; i < 100 && metric(curl(s.http("/metrics")), "vrt_active_sessions") != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
   const std::string upload = curl("-i -F file=@" + clip(kClipC) + " " + s.http("/v1/audio/transcriptions"));
   EXPECT_NE(upload.find("HTTP/1.1 503"), std::string::npos) << upload;
   EXPECT_NE(upload.find("Retry-After: 1"), std::string::npos) << upload;
