@@ -34,6 +34,12 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")
   set(VRT_ISA_X86 ON)
   include(CheckCXXCompilerFlag)
   check_cxx_compiler_flag("-mamx-tile -mamx-int8" VRT_HAVE_AMX_FLAGS)
+else()
+  # x86-64's baseline code cannot fuse a * b + c (no FMA without -mfma); AArch64 always can, and
+  # GCC fuses by default in C++. Everything is compiled without that contraction elsewhere, so
+  # the scalar reference and every float path give the same bits as on x86-64 (explicit std::fma
+  # stays a fused multiply-add on both).
+  add_compile_options(-ffp-contract=off)
 endif()
 
 function(vrt_isa_sources target isa)

@@ -2,6 +2,11 @@
 # Sets up (Debian packages, build) and runs every test; ctest prints the summary.
 #   scripts/test.sh                 Release build in build/
 #   scripts/test.sh --sanitize      ASan + UBSan build in build-asan/
+#   scripts/test.sh --arch arm64    cross build for 64-bit ARM Linux in build-arm64/ (Debian's
+#                                   crossbuild-essential-arm64 and multiarch arm64 -dev packages),
+#                                   tests run under qemu-user twice: -cpu max (NEON, dotprod,
+#                                   i8mm, bf16, fp16), then -cpu cortex-a72 (plain ARMv8.0 NEON);
+#                                   VRT_QEMU_CPUS="max cortex-a72" chooses the cores.
 # Extra arguments after the options go to ctest (e.g. -L unit, -R Mel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +21,48 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   # Memory measurements (label slow) are meaningless under ASan's shadow memory and 10x slower.
   set -- -LE slow "$@"
+elif [[ "${1:-}" == "--arch" ]]; then
+  arch="${2:-}"
+  shift 2 || { echo "test.sh: --arch needs a value (arm64)" >&2; exit 2; }
+  if [[ "$arch" != arm64 ]]; then
+    echo "test.sh: unknown --arch '$arch' (supported: arm64)" >&2
+    exit 2
+  fi
+  # Host tools and the arm64 libraries (multiarch), installed only when missing.
+  scripts/setup.sh --packages-only
+  ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user
+                libsndfile1-dev:arm64 libsoxr-dev:arm64 libpcre2-dev:arm64 libxxhash-dev:arm64
+                libboost-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libbenchmark-dev:arm64)
+  if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    missing=()
+    for p in "${ARM_PACKAGES[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+      echo "test.sh: installing Debian packages: ${missing[*]}" >&2
+      dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    fi
+  fi
+  build=build-arm64
+  generator=(-G Ninja)
+  [[ -f "$build/CMakeCache.txt" ]] && generator=()
+  # No microphone (no arm64 libpulse here); the emulator comes from the toolchain file.
+  cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" \
+        -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DVRT_MIC=OFF >&2
+  cmake --build "$build" -j"$(nproc)" >&2
+  # Not under emulation: slow (memory measurements, soaks; native only), qemu_slow (minutes
+  # natively, far too long under qemu) and qemu_skip (cannot run there; see tests/CMakeLists.txt).
+  rc=0
+  for cpu in ${VRT_QEMU_CPUS:-max cortex-a72}; do
+    echo "=== arm64 tests under qemu-aarch64 -cpu $cpu ===" >&2
+    VRT_QEMU_CPU="$cpu" ctest --test-dir "$build" --output-on-failure -j"$(nproc)" \
+      -LE 'slow|qemu_skip' "$@" || rc=1
+  done
+  exit "$rc"
 fi
 
 scripts/setup.sh "$build" "${cmake_args[@]}"

@@ -32,6 +32,12 @@ std::string source_dir() { return env_or("VRT_SOURCE_DIR", VRT_DEFAULT_SOURCE_DI
 std::string binary_dir() { return env_or("VRT_BINARY_DIR", VRT_DEFAULT_BINARY_DIR); }
 std::string python() { return env_or("VRT_PYTHON", VRT_DEFAULT_PYTHON); }
 
+std::string program(const std::string& name) {
+  const std::string wrapper = env_or("VRT_EXEC_WRAPPER", VRT_DEFAULT_EXEC_WRAPPER);
+  const std::string path = binary_dir() + "/bin/" + name;
+  return wrapper.empty() ? path : wrapper + " " + path;
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   const auto base = std::filesystem::temp_directory_path();

@@ -15,6 +15,10 @@ std::string shared_data(const std::string& relative);
 std::string source_dir();  // VRT_SOURCE_DIR
 std::string binary_dir();  // VRT_BINARY_DIR
 std::string python();      // VRT_PYTHON
+// A shell command word that runs one of this build's programs (binary_dir()/bin/NAME): when the
+// build targets another architecture, prefixed by the emulator (VRT_EXEC_WRAPPER; the build's
+// CMAKE_CROSSCOMPILING_EMULATOR is compiled in, e.g. scripts/qemu-aarch64.sh). Natively the path alone.
+std::string program(const std::string& name);
 
 // A fresh empty directory under the system temp dir, removed by the destructor.
 class TempDir {

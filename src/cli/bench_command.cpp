@@ -423,6 +423,7 @@ Runner add_bench_command(CLI::App& app) {
     const double step_gbps = step_med > 0 ? static_cast<double>(step_bytes) / (step_med / 1000.0) / 1e9 : 0;
     const std::string cpu = cpu_features();
     nlohmann::ordered_json j;
+    j["version"] = VRT_VERSION_STRING;
     j["model"] = path;
     j["schemes"] = model->quant().describe();
     j["kv_cache"] = kv_cache_type_name(model->kv_cache());

@@ -3,20 +3,43 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
 
 #include "commands.h"
 #include "voxtral_rt/error.h"
+#include "voxtral_rt/system.h"
 
 namespace {
 constexpr const char* kVersion = VRT_VERSION_STRING;  // project(VERSION) in CMakeLists.txt
 constexpr int kExitNotFound = 3;
+
+#if defined(__x86_64__)
+constexpr const char* kArch = "x86_64";
+#elif defined(__aarch64__)
+constexpr const char* kArch = "aarch64";
+#else
+constexpr const char* kArch = "other";
+#endif
+
+// --version: the version, what this CPU offers the kernels, and the kernel table they run on
+// (VRT_ISA may force one; a table this CPU cannot run is reported, not fatal, here).
+std::string version_text() {
+  std::string table;
+  try {
+    table = vrt::kernel_table();
+  } catch (const vrt::Error& e) {
+    table = std::string("none (") + e.what() + ")";
+  }
+  return std::string("voxtral-rt ") + kVersion + " (" + kArch + ")\ncpu features: " + vrt::cpu_features() +
+         "\nkernel table: " + table;
 }
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"voxtral-rt: Voxtral Realtime speech-to-text on CPUs, from the original Mistral "
                "checkpoint."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", version_text);
   auto transcribe = vrt::cli::add_transcribe_command(app);
   auto stream = vrt::cli::add_stream_command(app);
   auto serve = vrt::cli::add_serve_command(app);

@@ -1,6 +1,9 @@
-// CPUID + XGETBV probing (see cpu_features.h). Leaf 1: SSE4.2, FMA, F16C, AVX, OSXSAVE;
+// CPU feature probing (see cpu_features.h).
+// x86-64: CPUID + XGETBV. Leaf 1: SSE4.2, FMA, F16C, AVX, OSXSAVE;
 // leaf 7 subleaf 0: AVX2, AVX-512 F/DQ/BW/VL/VNNI/FP16, AMX-TILE/INT8; leaf 7 subleaf 1: AVX-VNNI, AVX512_BF16.
 // XCR0 bits: 1-2 = SSE/YMM state, 5-7 = opmask/ZMM_Hi256/Hi16_ZMM state, 17-18 = AMX tiles.
+// AArch64 Linux: getauxval(AT_HWCAP / AT_HWCAP2) bits (arch/arm64/include/uapi/asm/hwcap.h);
+// AArch64 macOS: sysctlbyname("hw.optional.*") (untested here: no macOS machine).
 #include "kernels/cpu_features.h"
 
 #include <cstdint>
@@ -12,6 +15,12 @@
 #if defined(__linux__) && defined(__x86_64__)
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#include <sys/types.h>
 #endif
 
 namespace vrt::kernels {
@@ -78,6 +87,43 @@ CpuFeatures detect() {
   }
   return f;
 }
+#elif defined(__aarch64__) && defined(__linux__)
+// The kernel's hwcap bits (stable ABI; spelled here so older libc headers need not have them).
+constexpr unsigned long kHwcapFphp = 1ul << 9;
+constexpr unsigned long kHwcapAsimd = 1ul << 1;
+constexpr unsigned long kHwcapAsimdhp = 1ul << 10;
+constexpr unsigned long kHwcapAsimddp = 1ul << 20;
+constexpr unsigned long kHwcap2I8mm = 1ul << 13;
+constexpr unsigned long kHwcap2Bf16 = 1ul << 14;
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  const unsigned long hw = getauxval(AT_HWCAP);
+  const unsigned long hw2 = getauxval(AT_HWCAP2);
+  f.neon = (hw & kHwcapAsimd) != 0;
+  f.fphp = (hw & kHwcapFphp) != 0;
+  f.asimdhp = f.neon && (hw & kHwcapAsimdhp) != 0;
+  f.dotprod = f.neon && (hw & kHwcapAsimddp) != 0;
+  f.i8mm = f.neon && (hw2 & kHwcap2I8mm) != 0;
+  f.bf16 = f.neon && (hw2 & kHwcap2Bf16) != 0;
+  return f;
+}
+#elif defined(__aarch64__) && defined(__APPLE__)
+bool sysctl_flag(const char* name) {
+  int value = 0;
+  size_t size = sizeof value;
+  return sysctlbyname(name, &value, &size, nullptr, 0) == 0 && value != 0;
+}
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  f.neon = true;  // every Apple arm64 core
+  f.fphp = f.asimdhp = sysctl_flag("hw.optional.arm.FEAT_FP16") || sysctl_flag("hw.optional.neon_fp16");
+  f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
+  f.i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
+  f.bf16 = sysctl_flag("hw.optional.arm.FEAT_BF16");
+  return f;
+}
 #else
 CpuFeatures detect() { return CpuFeatures{}; }
 #endif
@@ -105,6 +151,12 @@ std::string CpuFeatures::describe() const {
   add(avx512bf16, "avx512bf16");
   add(avx512fp16, "avx512fp16");
   add(amx_int8, "amx_int8");
+  add(neon, "neon");
+  add(fphp, "fphp");
+  add(asimdhp, "asimdhp");
+  add(dotprod, "dotprod");
+  add(i8mm, "i8mm");
+  add(bf16, "bf16");
   return s.empty() ? std::string("none") : s;
 }
 

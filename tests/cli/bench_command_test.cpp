@@ -20,11 +20,12 @@
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/model.h"
 #include "voxtral_rt/session.h"
+#include "voxtral_rt/system.h"
 
 namespace vrt {
 namespace {
 
-std::string bin(const char* name) { return test::binary_dir() + "/bin/" + name; }
+std::string bin(const char* name) { return test::program(name); }
 
 bool positive(const nlohmann::json& v) { return v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > 0; }
 
@@ -160,6 +161,9 @@ TEST(BenchCommand, JsonReportHasEveryFieldAndSaneValues) {
   const auto j = nlohmann::json::parse(out);
 
   EXPECT_EQ(j["threads"], 2);
+  EXPECT_FALSE(j["version"].get<std::string>().empty());
+  EXPECT_EQ(j["cpu"], cpu_features());     // what this process detects (same CPU, same VRT_ISA)
+  EXPECT_EQ(j["kernels"], kernel_table());
   EXPECT_NE(j["schemes"].get<std::string>().find("linear=8da4w"), std::string::npos);
   EXPECT_EQ(j["decoder_weight_kinds"]["wq"], "8da4w");
   EXPECT_TRUE(positive(j["bandwidth"]["gbps"])) << j["bandwidth"];

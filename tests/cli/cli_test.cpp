@@ -1,4 +1,4 @@
-// The voxtral-rt program end to end: info, mel, tokenize/detokenize, --help and error exits.
+// The voxtral-rt program end to end: info, mel, tokenize/detokenize, --help, --version and error exits.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,12 +7,13 @@
 
 #include "voxtral_rt/microphone.h"
 #include "voxtral_rt/npy.h"
+#include "voxtral_rt/system.h"
 #include "test_util.h"
 
 namespace vrt {
 namespace {
 
-std::string bin(const char* name) { return test::binary_dir() + "/bin/" + name; }
+std::string bin(const char* name) { return test::program(name); }
 std::string tekken() {
   return test::shared_data("tokenizer/tekken_voxtral_mini_4b_realtime_2602.vocab130072.json");
 }
@@ -123,6 +124,20 @@ TEST_F(CliTest, TokenizeAndDetokenizeWithTheRealVocabulary) {
   EXPECT_EQ(out, "Transcribe this audio.\n");
   EXPECT_EQ(test::run_command(bin("voxtral-rt") + " detokenize --tekken " + tekken() + " 999999", &out), 1);
   EXPECT_NE(out.find("999999"), std::string::npos) << out;
+}
+
+// --version: the version, the CPU features this process detects and the kernel table it runs
+// (the same as the library reports here: same CPU, same VRT_ISA); VRT_ISA forces the table.
+TEST(CliVersion, PrintsVersionCpuFeaturesAndKernelTable) {
+  std::string out;
+  ASSERT_EQ(test::run_command(bin("voxtral-rt") + " --version", &out), 0) << out;
+  EXPECT_EQ(out.rfind("voxtral-rt ", 0), 0u) << out;
+  EXPECT_NE(out.find("\ncpu features: " + cpu_features() + "\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(std::string("\nkernel table: ") + kernel_table() + "\n"), std::string::npos) << out;
+  ASSERT_EQ(test::run_command("VRT_ISA=ref " + bin("voxtral-rt") + " --version", &out), 0) << out;
+  EXPECT_NE(out.find("\nkernel table: ref\n"), std::string::npos) << out;
+  ASSERT_EQ(test::run_command("VRT_ISA=sse9 " + bin("voxtral-rt") + " --version", &out), 0) << out;
+  EXPECT_NE(out.find("kernel table: none (unknown ISA 'sse9'"), std::string::npos) << out;
 }
 
 TEST_F(CliTest, HelpEverywhere) {

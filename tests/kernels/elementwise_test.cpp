@@ -201,7 +201,7 @@ TEST(KernelSelection, PrintActive) {
 }
 
 TEST(KernelSelection, EnvironmentOverride) {
-  const std::string self = vrt::test::binary_dir() + "/bin/test_kernels";
+  const std::string self = vrt::test::program("test_kernels");
   std::string out;
   ASSERT_EQ(vrt::test::run_command(
                 "VRT_ISA=ref " + self + " --gtest_filter=KernelSelection.PrintActive", &out),

@@ -21,7 +21,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string bin(const char* name) { return test::binary_dir() + "/bin/" + name; }
+std::string bin(const char* name) { return test::program(name); }
 std::string clip(const char* name) { return test::shared_data(std::string("audio/") + name); }
 const char* const kModelId = "mistralai/Voxtral-Mini-4B-Realtime-2602";
 const char* const kClipA = "librispeech_dev-clean_8297-275156-0000.wav";  // 3.6 s
