@@ -10,6 +10,10 @@
 
 #include "voxtral_rt/error.h"
 
+#if defined(__aarch64__)
+#include "kernels/neon/neon_quant.h"  // the neon:: entry points
+#endif
+
 namespace vrt::kernels {
 
 const char* isa_name(CpuIsa isa) {
@@ -20,6 +24,8 @@ const char* isa_name(CpuIsa isa) {
     case CpuIsa::avx2vnni: return "avx2vnni";
     case CpuIsa::avx512vnni: return "avx512vnni";
     case CpuIsa::avx512amx: return "avx512amx";
+    case CpuIsa::neon: return "neon";
+    case CpuIsa::neon_dotprod: return "neon-dotprod";
   }
   return "unknown";
 }
@@ -31,8 +37,10 @@ CpuIsa parse_isa(std::string_view name) {
   if (name == "avx2vnni") return CpuIsa::avx2vnni;
   if (name == "avx512vnni") return CpuIsa::avx512vnni;
   if (name == "avx512amx") return CpuIsa::avx512amx;
+  if (name == "neon") return CpuIsa::neon;
+  if (name == "neon-dotprod") return CpuIsa::neon_dotprod;
   throw Error(Status::invalid_argument, "unknown ISA '" + std::string(name) +
-                                            "' (expected ref, avx2, avx2vnni, avx512, avx512vnni or avx512amx)");
+                                            "' (expected ref, avx2, avx2vnni, avx512, avx512vnni, avx512amx, neon or neon-dotprod)");
 }
 
 // Defined by vrt_isa_sources for the ISAs whose files this build compiles.
@@ -51,6 +59,12 @@ CpuIsa parse_isa(std::string_view name) {
 #ifndef VRT_KERNELS_AVX512AMX
 #define VRT_KERNELS_AVX512AMX 0
 #endif
+#ifndef VRT_KERNELS_NEON
+#define VRT_KERNELS_NEON 0
+#endif
+#ifndef VRT_KERNELS_NEONDOTPROD
+#define VRT_KERNELS_NEONDOTPROD 0
+#endif
 
 bool isa_built(CpuIsa isa) {
   switch (isa) {
@@ -60,6 +74,8 @@ bool isa_built(CpuIsa isa) {
     case CpuIsa::avx2vnni: return VRT_KERNELS_AVX2VNNI;
     case CpuIsa::avx512vnni: return VRT_KERNELS_AVX512VNNI;
     case CpuIsa::avx512amx: return VRT_KERNELS_AVX512AMX;
+    case CpuIsa::neon: return VRT_KERNELS_NEON;
+    case CpuIsa::neon_dotprod: return VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD;
   }
   return false;
 }
@@ -74,12 +90,15 @@ bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
     case CpuIsa::avx2vnni: return isa_supported(CpuIsa::avx2, f) && f.avx_vnni;
     case CpuIsa::avx512vnni: return isa_supported(CpuIsa::avx512, f) && f.avx512vnni;
     case CpuIsa::avx512amx: return isa_supported(CpuIsa::avx512vnni, f) && f.amx_int8;
+    case CpuIsa::neon: return f.neon;
+    case CpuIsa::neon_dotprod: return f.neon && f.dotprod;
   }
   return false;
 }
 
 CpuIsa best_isa(const CpuFeatures& f) {
-  for (CpuIsa isa : {CpuIsa::avx512amx, CpuIsa::avx512vnni, CpuIsa::avx512, CpuIsa::avx2vnni, CpuIsa::avx2}) {
+  for (CpuIsa isa : {CpuIsa::avx512amx, CpuIsa::avx512vnni, CpuIsa::avx512, CpuIsa::avx2vnni, CpuIsa::avx2,
+                     CpuIsa::neon_dotprod, CpuIsa::neon}) {
     if (isa_supported(isa, f)) return isa;
   }
   return CpuIsa::ref;
@@ -120,6 +139,23 @@ const KernelTable& table_of(CpuIsa isa) {
 #if VRT_KERNELS_AVX512AMX
     case CpuIsa::avx512amx: {
       static const KernelTable t = derived_table(table_of(CpuIsa::avx512vnni), isa, avx512amx_qmatmul_int8_rows);
+      return t;
+    }
+#endif
+#if VRT_KERNELS_NEON
+    case CpuIsa::neon: {  // so far: the reference table with the NEON packed-weight kernels
+      static const KernelTable t = [] {
+        KernelTable n = derived_table(ref_kernel_table(), CpuIsa::neon, neon::qmatmul_int8_rows);
+        n.qmatmul_f32_rows = neon::qmatmul_f32_rows;
+        n.quantize_acts = neon::quantize_acts;
+        return n;
+      }();
+      return t;
+    }
+#endif
+#if VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD
+    case CpuIsa::neon_dotprod: {
+      static const KernelTable t = derived_table(table_of(CpuIsa::neon), isa, neon_dotprod_qmatmul_int8_rows);
       return t;
     }
 #endif

@@ -2,7 +2,8 @@
 // (../shared/docs/style-anchors.md §7.3). Stages call kernels.h, which calls through the active
 // table; nothing outside src/kernels/<isa>/ is compiled with ISA flags.
 //
-// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni|avx512amx in the environment forces one (an ISA this CPU or OS cannot
+// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni|avx512amx (x86-64) or neon|neon-dotprod
+// (AArch64) in the environment forces one (an ISA this CPU or OS cannot
 // run is an error, never a silent fallback); otherwise the best supported one. The scalar
 // reference (kernels/ref) is always built: it is the oracle the tests compare against.
 //
@@ -26,10 +27,12 @@ namespace vrt::kernels {
 // vpdpbusd (AVX-VNNI / AVX512-VNNI); every other kernel is the base table's. avx512amx: the
 // avx512vnni table with that matmul on AMX int8 tiles from 9 x rows on. (Values are stable:
 // benchmarks pass them as numbers.)
-enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni, avx512amx };
+// neon (AArch64): the ref table with NEON packed-weight kernels (the other NEON kernels are to
+// come); neon-dotprod: the neon table with the int8 matmul on SDOT.
+enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni, avx512amx, neon, neon_dotprod };
 
 const char* isa_name(CpuIsa isa);
-CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni" | "avx512amx"; throws
+CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni" | "avx512amx" | "neon" | "neon-dotprod"; throws
 bool isa_supported(CpuIsa isa, const CpuFeatures& features);
 CpuIsa best_isa(const CpuFeatures& features);
 
@@ -124,6 +127,7 @@ const KernelTable& avx512_kernel_table();
 void avx2vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);    // avx2/avx2_quant_vnni.cpp
 void avx512vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // avx512/avx512_quant_vnni.cpp
 void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);   // avx512/avx512_quant_amx.cpp
+void neon_dotprod_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // neon/neon_quant_dotprod.cpp
 // Whether this build has the ISA's kernels: vrt_isa_sources (cmake/layers.cmake) leaves an
 // ISA's files out on another architecture or with a compiler lacking its flags.
 bool isa_built(CpuIsa isa);

@@ -1,5 +1,6 @@
 // Helpers shared by the kernel tests: run a test once per ISA (ref always; avx2, avx2vnni,
-// avx512, avx512vnni, avx512amx when this CPU and OS support them, skipped otherwise), with the active
+// avx512, avx512vnni, avx512amx, neon, neon-dotprod when this build, CPU and OS support them,
+// skipped otherwise), with the active
 // kernel table forced to it.
 #pragma once
 
@@ -13,7 +14,8 @@
 namespace vrt::kernels::test {
 
 inline constexpr CpuIsa kAllIsas[] = {CpuIsa::ref,    CpuIsa::avx2,       CpuIsa::avx2vnni,
-                                      CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx};
+                                      CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx,
+                                      CpuIsa::neon,   CpuIsa::neon_dotprod};
 
 // Fixture base: SetUp forces GetParam() (or skips when unsupported); TearDown restores the
 // table that was active before.
@@ -34,8 +36,12 @@ class IsaTest : public ::testing::TestWithParam<CpuIsa> {
   CpuIsa previous_ = CpuIsa::ref;
 };
 
+// The ISA's name as a test name (letters, digits and '_': "neon-dotprod" -> "neon_dotprod").
 inline std::string isa_param_name(const ::testing::TestParamInfo<CpuIsa>& info) {
-  return isa_name(info.param);
+  std::string name = isa_name(info.param);
+  for (char& c : name)
+    if (c == '-') c = '_';
+  return name;
 }
 
 }  // namespace vrt::kernels::test

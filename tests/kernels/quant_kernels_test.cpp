@@ -329,7 +329,10 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
   EXPECT_EQ(parse_isa("avx2vnni"), CpuIsa::avx2vnni);
   EXPECT_EQ(parse_isa("avx512vnni"), CpuIsa::avx512vnni);
   EXPECT_EQ(parse_isa("avx512amx"), CpuIsa::avx512amx);
-  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx}) {
+  EXPECT_EQ(parse_isa("neon"), CpuIsa::neon);
+  EXPECT_EQ(parse_isa("neon-dotprod"), CpuIsa::neon_dotprod);
+  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx,
+                     CpuIsa::neon, CpuIsa::neon_dotprod}) {
     if (!isa_supported(isa, cpu_features())) continue;
     const KernelTable& t = select_kernels(cpu_features(), isa);
     EXPECT_EQ(t.isa, isa);
@@ -341,7 +344,8 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
   // The VNNI tables differ from their base only in the int8 matmul.
   // (avx512amx likewise over avx512vnni.)
   for (auto [vnni, base] : {std::pair{CpuIsa::avx512vnni, CpuIsa::avx512}, std::pair{CpuIsa::avx2vnni, CpuIsa::avx2},
-                            std::pair{CpuIsa::avx512amx, CpuIsa::avx512vnni}}) {
+                            std::pair{CpuIsa::avx512amx, CpuIsa::avx512vnni},
+                            std::pair{CpuIsa::neon_dotprod, CpuIsa::neon}}) {
     if (!isa_supported(vnni, cpu_features())) continue;
     const KernelTable& v = select_kernels(cpu_features(), vnni);
     const KernelTable& b = select_kernels(cpu_features(), base);
@@ -360,6 +364,11 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_EQ(best_isa(f), CpuIsa::avx512vnni);
     f.avx512vnni = false;
     EXPECT_EQ(best_isa(f), CpuIsa::avx512);
+  }
+  if (isa_supported(CpuIsa::neon_dotprod, f)) {
+    EXPECT_EQ(best_isa(f), CpuIsa::neon_dotprod);
+    f.dotprod = false;
+    EXPECT_EQ(best_isa(f), CpuIsa::neon);
   }
 }
 
