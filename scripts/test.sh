@@ -30,7 +30,7 @@ elif [[ "${1:-}" == "--arch" ]]; then
   fi
   # Host tools and the arm64 libraries (multiarch), installed only when missing.
   scripts/setup.sh --packages-only
-  ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user
+  ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user libc6:arm64 libstdc++6:arm64
                 libsndfile1-dev:arm64 libsoxr-dev:arm64 libpcre2-dev:arm64 libxxhash-dev:arm64
                 libboost-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libbenchmark-dev:arm64)
   if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
