@@ -85,7 +85,7 @@ TEST(MistralProtocol, HostileEventsGetErrors) {
   EXPECT_EQ(expect_error(R"({"type":"input_audio.append","audio":5})").code, kBadRequest);
   EventLimits small;
   small.max_audio_bytes = 3;
-  auto r = parse_client_event(R"({"type":"input_audio.append","audio":"AAEC/w=="})", small);
+  auto r = mistral::parse_client_event(R"({"type":"input_audio.append","audio":"AAEC/w=="})", small);  // not ADL's vLLM one
   ASSERT_TRUE(std::holds_alternative<Error>(r));
   EXPECT_EQ(std::get<Error>(r).code, kTooLarge);
 }
