@@ -97,7 +97,8 @@ Runner add_serve_command(CLI::App& app) {
     o->opt.max_upload_bytes = static_cast<std::size_t>(o->max_upload_mb * 1024 * 1024);
     o->opt.model_names = o->names;
     if (o->opt.model_names.empty()) {
-      o->opt.model_names = {kDefaultModelId};
+      // The Hugging Face id, and the id of Mistral's API (its SDK's realtime examples use it).
+      o->opt.model_names = {kDefaultModelId, "voxtral-mini-transcribe-realtime-2602"};
       if (o->model != kDefaultModelId) o->opt.model_names.push_back(o->model);
     }
     // Check the bind policy before the (possibly long) model load.

@@ -2,6 +2,7 @@
 // server-sent events), and the WebSocket upgrade to /v1/realtime.
 #include <array>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "voxtral_rt/subtitles.h"
@@ -70,11 +71,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send(std::move(res), true);
     }
     if (websocket::is_upgrade(req)) {
-      if (path(sv(req.target())) != "/v1/realtime") return reject(http::status::not_found, "no WebSocket endpoint here; use /v1/realtime", "not_found");
+      const auto ws_path = path(sv(req.target()));
+      const bool mistral = ws_path == "/v1/audio/transcriptions/realtime";
+      if (ws_path != "/v1/realtime" && !mistral)
+        return reject(http::status::not_found,
+                      "no WebSocket endpoint here; use /v1/realtime or /v1/audio/transcriptions/realtime?model=...",
+                      "not_found");
+      std::string model;
+      if (mistral) {
+        const auto m = query_param(sv(req.target()), "model");
+        if (!m || m->empty()) return reject(http::status::bad_request, "the URL needs ?model=...", "invalid_request");
+        model = *m;
+      }
       if (!st_->admitting()) return unavailable_draining();
       if (!parser_->is_done()) return reject(http::status::bad_request, "a WebSocket upgrade has no body", "bad_request");
       Request r = parser_->release();
-      if (!try_start_realtime(stream_, r, st_)) return unavailable_full();
+      if (!try_start_realtime(stream_, r, st_, mistral ? Dialect::mistral : Dialect::vllm, std::move(model)))
+        return unavailable_full();
       return;  // the socket now belongs to the realtime session
     }
     // An upload this server cannot take is refused before its body is read, so a balancer can
@@ -112,6 +125,37 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   static std::string_view path(std::string_view target) { return target.substr(0, target.find('?')); }
+
+  // The value of `name` in the target's query, percent-decoded ('+' is a space); nullopt when
+  // absent or malformed.
+  static std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      const auto eq = pair.find('=');
+      if (pair.substr(0, eq) != name || eq == std::string_view::npos) continue;
+      std::string out;
+      const std::string_view v = pair.substr(eq + 1);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '+') {
+          out += ' ';
+        } else if (v[i] == '%') {
+          const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+          if (i + 2 >= v.size() || hex(v[i + 1]) < 0 || hex(v[i + 2]) < 0) return std::nullopt;
+          out += static_cast<char>(hex(v[i + 1]) * 16 + hex(v[i + 2]));
+          i += 2;
+        } else {
+          out += v[i];
+        }
+      }
+      return out;
+    }
+    return std::nullopt;
+  }
 
   http::response<http::string_body> make(http::status s, std::string body, const char* type = "application/json") {
     http::response<http::string_body> res{s, version_};
