@@ -110,8 +110,16 @@ for i in $(seq 1 "$n"); do
   servers+="    server replica$i 127.0.0.1:$rport check"$'\n'
 done
 
-# deploy/haproxy/haproxy.cfg with this fleet's bind address and servers, and a stats socket.
-awk -v bind="    bind 127.0.0.1:$port" -v servers="$servers" -v sock="$state/haproxy.sock" '
+# deploy/haproxy/haproxy.cfg with this fleet's bind address and servers, a stats socket, and
+# maxconn within this shell's file descriptor limit (HAProxy refuses to start above it: two
+# descriptors per connection, plus its own).
+fds=$(ulimit -Hn)
+[[ "$fds" == unlimited ]] && fds=1048576
+maxconn=$(( (fds - 200) / 2 ))
+((maxconn > 4096)) && maxconn=4096
+((maxconn >= 64)) || { echo "run.sh: the file descriptor limit ($fds) is too low for haproxy" >&2; exit 1; }
+awk -v bind="    bind 127.0.0.1:$port" -v servers="$servers" -v sock="$state/haproxy.sock" -v maxconn="$maxconn" '
+  /^ *maxconn / { print "    maxconn " maxconn; next }
   /^ *bind / { print bind; next }
   /^ *server replica/ { if (!done) { printf "%s", servers; done = 1 } next }
   { print }
