@@ -1,6 +1,7 @@
 // HTTP/1.1 connections: /health, /v1/models, /metrics, POST /v1/audio/transcriptions (plain or
 // server-sent events), and the WebSocket upgrade to /v1/realtime.
 #include <array>
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -297,6 +298,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (!file) return reject(http::status::bad_request, "missing the 'file' field (multipart/form-data)", "invalid_request");
     if (!model.empty() && !st_->model_served(model))
       return reject(http::status::not_found, "model '" + model + "' is not served here; available: " + st_->served_names(), "model_not_found");
+    model_name_ = model.empty() ? st_->opt.model_names.front() : model;
     if (format_ != "json" && format_ != "text" && format_ != "srt" && format_ != "vtt" && format_ != "verbose_json")
       return reject(http::status::bad_request, "response_format must be json, text, srt, vtt or verbose_json", "invalid_request");
     if (!st_->admitting()) return unavailable_draining();
@@ -408,7 +410,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     end_job();
     const ojson usage{{"prompt_tokens", t.stats.prefill_positions},
                       {"completion_tokens", t.stats.generated_tokens},
-                      {"total_tokens", t.stats.prefill_positions + t.stats.generated_tokens}};
+                      {"total_tokens", t.stats.prefill_positions + t.stats.generated_tokens},
+                      {"prompt_audio_seconds", static_cast<std::int64_t>(std::ceil(audio_s_))}};
     if (stream_mode_) {
       sse_send(dump(ojson{{"type", "transcript.text.done"}, {"text", t.text}, {"usage", usage}}));
       sse_q_.push_back("data: [DONE]\n\n");
@@ -418,7 +421,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (format_ == "text") return send(make(http::status::ok, strip_leading_spaces(t.text) + "\n", "text/plain; charset=utf-8"));
     if (format_ == "srt") return send(make(http::status::ok, to_srt(t), "application/x-subrip; charset=utf-8"));
     if (format_ == "vtt") return send(make(http::status::ok, to_vtt(t), "text/vtt; charset=utf-8"));
-    ojson j{{"text", t.text}};
+    // json: OpenAI's {text, usage} and, for Mistral's SDK (TranscriptionResponse: model, text,
+    // language present, segments typed "transcription_segment", integer usage), the rest.
+    ojson j{{"model", model_name_}, {"text", t.text}, {"language", nullptr}};
+    if (format_ == "json") {
+      ojson segs = ojson::array();
+      for (const auto& s : t.segments)
+        segs.push_back({{"type", "transcription_segment"}, {"text", s.text}, {"start", s.start_s}, {"end", s.end_s}});
+      j["segments"] = segs;
+    }
     if (format_ == "verbose_json") {
       j = ojson{{"task", "transcribe"}, {"duration", audio_s_}, {"text", t.text}};
       ojson words = ojson::array(), segs = ojson::array();
@@ -461,6 +472,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool first_ = true;
   bool keep_alive_ = true;
   bool unread_body_ = false;  // a reply goes out before the request body was read
+  std::string model_name_;     // the upload's model (or the first served name), for the reply
   std::string format_ = "json";
   bool stream_mode_ = false;
   double audio_s_ = 0;
