@@ -71,7 +71,10 @@ AudioBuffer decode_audio_memory(std::span<const std::uint8_t> bytes, const std::
 // 1..AudioLimits{}.max_channels (8) and divide interleaved.size() (invalid_argument otherwise).
 std::vector<float> downmix_to_mono(std::span<const float> interleaved, int channels);
 
-// decode_audio_file, then resampled to kModelSampleRateHz when the file has another rate.
+// Resamples a decoded buffer to kModelSampleRateHz when it has another rate.
+void resample_to_model_rate(AudioBuffer& audio);
+
+// decode_audio_file, then resample_to_model_rate.
 AudioBuffer load_audio_16k_mono(const std::string& path, const AudioLimits& limits = {});
 
 // Offline resampling with libsoxr at SOXR_HQ (mistral-common's soxr "HQ"), float32 I/O. Output

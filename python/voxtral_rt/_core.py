@@ -201,9 +201,10 @@ def _int(name: str, value: object, lo: int, hi: int) -> int:
 def _rate(sample_rate: Optional[int]) -> int:
     if sample_rate is None:
         return SAMPLE_RATE
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral) or sample_rate <= 0:
-        raise InvalidArgumentError(f"sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
-    return _int("sample_rate", sample_rate, 1, _INT32_MAX)
+    try:
+        return _int("sample_rate", sample_rate, 1, _INT32_MAX)
+    except InvalidArgumentError:
+        raise InvalidArgumentError(f"sample_rate must be a positive whole number of Hz, got {sample_rate!r}") from None
 
 
 def _frames(audio: object, sample_rate: Optional[int]) -> Tuple[np.ndarray, int, int]:

@@ -396,12 +396,16 @@ std::vector<float> downmix_to_mono(std::span<const float> interleaved, int chann
   return out;
 }
 
-AudioBuffer load_audio_16k_mono(const std::string& path, const AudioLimits& limits) {
-  AudioBuffer a = decode_audio_file(path, limits);
+void resample_to_model_rate(AudioBuffer& a) {
   if (a.sample_rate != kModelSampleRateHz) {
     a.samples = resample(a.samples, a.sample_rate, kModelSampleRateHz);
     a.sample_rate = kModelSampleRateHz;
   }
+}
+
+AudioBuffer load_audio_16k_mono(const std::string& path, const AudioLimits& limits) {
+  AudioBuffer a = decode_audio_file(path, limits);
+  resample_to_model_rate(a);
   return a;
 }
 

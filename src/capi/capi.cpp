@@ -284,7 +284,6 @@ std::vector<float> mono_frames(const float* samples, std::size_t n_frames, std::
 }
 
 void feed_mono(vrt_session* session, std::span<const float> audio, std::int32_t sample_rate_hz) {
-  if (sample_rate_hz < 0) throw vrt::Error(vrt::Status::invalid_argument, "sample_rate_hz is negative");
   if (sample_rate_hz == 0 || sample_rate_hz == vrt::kModelSampleRateHz) {
     session->session->feed(audio);
   } else {
@@ -359,16 +358,17 @@ vrt_status vrt_model_load(const char* model_path, const vrt_model_params* params
     if (p.threads < 0) throw vrt::Error(vrt::Status::invalid_argument, "threads must be >= 0 (0 = all cores)");
     if (p.kv_cache != VRT_KV_CACHE_F32 && p.kv_cache != VRT_KV_CACHE_F16)
       throw vrt::Error(vrt::Status::invalid_argument, "kv_cache must be VRT_KV_CACHE_F32 or VRT_KV_CACHE_F16");
-    vrt::LoadOptionNames names;
+    vrt::LoadOptionNames names;  // the schemes are names, as the CLI's flags
     names.threads = p.threads;
-    names.kv_cache = p.kv_cache == VRT_KV_CACHE_F16 ? "f16" : "f32";
     names.group_size = p.group_size;
     names.qlinear = name_or_empty(p.qlinear);
     names.qlinear_encoder = name_or_empty(p.qlinear_encoder);
     names.qembedding = name_or_empty(p.qembedding);
     names.qhead = name_or_empty(p.qhead);
     auto model = std::make_unique<vrt_model>();
-    model->model = vrt::Model::load(vrt::resolve_model_path(model_path), vrt::load_options_from_names(names));
+    vrt::LoadOptions options = vrt::load_options_from_names(names);
+    options.kv_cache = p.kv_cache == VRT_KV_CACHE_F16 ? vrt::KvCacheType::f16 : vrt::KvCacheType::f32;
+    model->model = vrt::Model::load(vrt::resolve_model_path(model_path), options);
     model->schemes = model->model->quant().describe();
     *out = model.release();
     return VRT_STATUS_OK;
@@ -559,8 +559,7 @@ vrt_status vrt_transcribe_memory(const vrt_model* model, const void* data, size_
         n_bytes != 0 ? std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), n_bytes)
                      : std::span<const std::uint8_t>();
     vrt::AudioBuffer audio = vrt::decode_audio_memory(bytes, "<memory>");
-    if (audio.sample_rate != vrt::kModelSampleRateHz)
-      audio.samples = vrt::resample(audio.samples, audio.sample_rate, vrt::kModelSampleRateHz);
+    vrt::resample_to_model_rate(audio);
     return run_transcription(model, audio.samples, params, out);
   });
 }
@@ -640,6 +639,7 @@ vrt_status vrt_session_feed_pcm(vrt_session* session, const float* samples, size
                                 int32_t sample_rate_hz) {
   constexpr const char* fn = "vrt_session_feed_pcm";
   if (session == nullptr) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "session is NULL");
+  if (sample_rate_hz < 0) return fail(fn, VRT_STATUS_INVALID_ARGUMENT, "sample_rate_hz is negative");
   return guarded(fn, [&] {
     const std::vector<float> mono = mono_frames(samples, n_frames, channels);
     feed_mono(session, mono, sample_rate_hz);

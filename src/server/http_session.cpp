@@ -72,9 +72,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send(std::move(res), true);
     }
     if (websocket::is_upgrade(req)) {
-      const auto ws_path = path(sv(req.target()));
-      const bool mistral = ws_path == "/v1/audio/transcriptions/realtime";
-      if (ws_path != "/v1/realtime" && !mistral)
+      const bool mistral = target == "/v1/audio/transcriptions/realtime";
+      if (target != "/v1/realtime" && !mistral)
         return reject(http::status::not_found,
                       "no WebSocket endpoint here; use /v1/realtime or /v1/audio/transcriptions/realtime?model=...",
                       "not_found");
@@ -93,7 +92,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     // An upload this server cannot take is refused before its body is read, so a balancer can
     // send it elsewhere at no cost (the check after the body stays: a slot may go meanwhile).
-    if (req.method() == http::verb::post && path(sv(req.target())) == "/v1/audio/transcriptions") {
+    if (req.method() == http::verb::post && target == "/v1/audio/transcriptions") {
       if (!st_->admitting()) return unavailable_draining();
       if (st_->scheduler->full()) return unavailable_full();
     }
@@ -340,8 +339,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       std::string error;
       try {
         auto buf = decode_audio_memory({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}, "upload", al);
-        samples = buf.sample_rate == kModelSampleRateHz ? std::move(buf.samples)
-                                                         : resample(buf.samples, buf.sample_rate, kModelSampleRateHz);
+        resample_to_model_rate(buf);
+        samples = std::move(buf.samples);
       } catch (const std::exception& e) {
         error = e.what();
       }

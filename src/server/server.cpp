@@ -137,37 +137,40 @@ void Server::State::remove_realtime(RealtimeSession* s) {
   realtime.erase(s);
 }
 
+void Server::State::when_idle(double timeout_s, std::function<void(bool idle)> then) {
+  auto timer = std::make_shared<net::steady_timer>(ioc);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+  // The pending timer handler holds the only strong reference to `poll` (the lambda holds a
+  // weak one): if the context stops first, destroying that handler frees everything.
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [self = shared_from_this(), timer, deadline, then = std::move(then),
+           weak = std::weak_ptr<std::function<void()>>(poll)] {
+    bool idle;
+    {
+      std::lock_guard lk(self->mu);
+      idle = self->realtime.empty() && self->http_jobs == 0;
+    }
+    if (idle || std::chrono::steady_clock::now() >= deadline) return then(idle);
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([p = weak.lock()](beast::error_code ec) {
+      if (!ec && p) (*p)();
+    });
+  };
+  (*poll)();
+}
+
 void Server::State::begin_drain() {
   if (shutting_down || draining.exchange(true)) return;
   std::fprintf(stderr, "voxtral-rt serve: draining (health 503, nothing new admitted; live sessions have %.0f s)\n",
                opt.drain_timeout_s);
+  // When the live sessions and uploads have ended, or at the drain timeout, the shutdown closes
+  // what is left (with the text so far) and stops. (After a second signal that shutdown has
+  // already begun, and this one is a no-op.)
   net::post(ioc, [self = shared_from_this()] {
-    // Poll until every realtime session and upload has ended, or the drain timeout; then the
-    // shutdown closes what is left (with the text so far) and stops.
-    auto timer = std::make_shared<net::steady_timer>(self->ioc);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                                  std::chrono::duration<double>(self->opt.drain_timeout_s));
-    // The pending timer handler holds the only strong reference to `poll` (the lambda holds a
-    // weak one): if the context stops first, destroying that handler frees everything.
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [self, timer, deadline, weak = std::weak_ptr<std::function<void()>>(poll)] {
-      if (self->shutting_down) return;  // a second signal, or shutdown(): that path takes over
-      bool idle;
-      {
-        std::lock_guard lk(self->mu);
-        idle = self->realtime.empty() && self->http_jobs == 0;
-      }
-      const bool timed_out = std::chrono::steady_clock::now() >= deadline;
-      if (idle || timed_out) {
-        self->begin_shutdown(idle ? "server drained" : "server draining: drain timeout reached");
-        return;
-      }
-      timer->expires_after(std::chrono::milliseconds(50));
-      timer->async_wait([p = weak.lock()](beast::error_code ec) {
-        if (!ec && p) (*p)();
-      });
-    };
-    (*poll)();
+    self->when_idle(self->opt.drain_timeout_s, [self](bool idle) {
+      self->begin_shutdown(idle ? "server drained" : "server draining: drain timeout reached");
+    });
   });
 }
 
@@ -184,29 +187,8 @@ void Server::State::begin_shutdown(std::string reason) {
         if (auto s = w.lock()) live.push_back(std::move(s));
     }
     for (auto& s : live) s->shutdown(reason);
-    // Poll until every realtime session and upload is done, or the grace period is over.
-    auto timer = std::make_shared<net::steady_timer>(self->ioc);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                                  std::chrono::duration<double>(self->opt.shutdown_grace_s));
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [self, timer, deadline, poll] {
-      bool idle;
-      {
-        std::lock_guard lk(self->mu);
-        idle = self->realtime.empty() && self->http_jobs == 0;
-      }
-      if (idle || std::chrono::steady_clock::now() >= deadline) {
-        auto* ctx = &self->ioc;
-        *poll = nullptr;  // breaks the self-reference and destroys this lambda: touch no capture after
-        ctx->stop();
-        return;
-      }
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([poll](beast::error_code) {
-        if (*poll) (*poll)();
-      });
-    };
-    (*poll)();
+    // Every realtime session and upload done, or the grace period over: stop.
+    self->when_idle(self->opt.shutdown_grace_s, [self](bool) { self->ioc.stop(); });
   });
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/websocket.hpp>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -71,6 +72,9 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   void do_accept();
   void begin_shutdown(std::string reason = "server shutting down");
   void begin_drain();
+  // On the I/O context: calls then(true) once every realtime session and upload has ended, or
+  // then(false) after timeout_s, checking every 20 ms.
+  void when_idle(double timeout_s, std::function<void(bool idle)> then);
   void add_realtime(const std::shared_ptr<RealtimeSession>& s);
   void remove_realtime(RealtimeSession* s);
 };
