@@ -10,6 +10,7 @@
 #include "server/multipart.h"
 #include "server/realtime_protocol.h"
 #include "server/server_internal.h"
+#include "server/web_assets.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 
@@ -64,7 +65,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // replica serves and how many sessions it holds.
     const auto target = path(sv(req.target()));
     const bool probe = target == "/health" || target == "/health/live" || target == "/health/ready";
-    if (!probe && !st_->authorized(req)) {
+    const bool page = req.method() == http::verb::get && st_->opt.web_page && find_web_asset(target);
+    if (!probe && !page && !st_->authorized(req)) {
       ++st_->metrics.rejected_unauthorized;
       auto res = make(http::status::unauthorized, error_body("missing or wrong API key (Authorization: Bearer KEY)",
                                                              "invalid_request_error", "invalid_api_key"));
@@ -256,6 +258,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
       return send(make(http::status::ok, st_->render_metrics(), "text/plain; version=0.0.4; charset=utf-8"));
     }
+    if (method == http::verb::get && st_->opt.web_page)
+      if (const auto asset = find_web_asset(p)) {
+        auto res = make(http::status::ok, std::string(asset->bytes), asset->content_type);
+        // The page loads nothing from elsewhere; its only connections go back to this server.
+        res.set("Content-Security-Policy",
+                "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; "
+                "frame-ancestors 'none'");
+        res.set("X-Content-Type-Options", "nosniff");
+        res.set(http::field::cache_control, "no-cache");
+        return send(std::move(res));
+      }
     if (p == "/v1/realtime")
       return send(make(http::status::upgrade_required, error_body("/v1/realtime is a WebSocket endpoint", "invalid_request_error", "upgrade_required")));
     if (p == "/v1/audio/transcriptions") {

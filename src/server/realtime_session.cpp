@@ -116,8 +116,13 @@ void RealtimeSession::run(http::request<http::string_body> req, std::shared_ptr<
   t.idle_timeout = std::chrono::seconds(st_->opt.idle_timeout_s);
   t.keep_alive_pings = true;
   ws_.set_option(t);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, "voxtral-rt"); }));
+  // The page's subprotocol is selected when offered (a browser fails a handshake that selects
+  // none of those it offered); the SDKs offer none and must get none back.
+  const bool page = Server::State::offers_subprotocol(req, Server::State::kPageSubprotocol);
+  ws_.set_option(websocket::stream_base::decorator([page](websocket::response_type& res) {
+    res.set(http::field::server, "voxtral-rt");
+    if (page) res.set(http::field::sec_websocket_protocol, std::string(Server::State::kPageSubprotocol));
+  }));
   ws_.read_message_max(st_->opt.max_message_bytes);
   ws_.async_accept(req, beast::bind_front_handler(&RealtimeSession::on_accept, shared_from_this()));
 }

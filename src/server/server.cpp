@@ -37,12 +37,46 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
   scheduler = Scheduler::create(model, so);
 }
 
+namespace {
+// The comma-separated tokens of a header (Sec-WebSocket-Protocol), without surrounding blanks.
+template <class F>
+void for_each_token(std::string_view v, F&& f) {
+  while (!v.empty()) {
+    const auto comma = v.find(',');
+    std::string_view t = v.substr(0, comma);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (!t.empty() && f(t)) return;
+    if (comma == std::string_view::npos) return;
+    v.remove_prefix(comma + 1);
+  }
+}
+}  // namespace
+
+bool Server::State::offers_subprotocol(const http::request_header<>& h, std::string_view name) {
+  bool found = false;
+  for_each_token(sv(h[http::field::sec_websocket_protocol]), [&](std::string_view t) { return found = t == name; });
+  return found;
+}
+
 bool Server::State::authorized(const http::request_header<>& h) const {
   if (opt.api_key.empty()) return true;
+  std::string_view key;
   const std::string_view v = sv(h[http::field::authorization]);
   const std::string_view prefix = "Bearer ";
-  if (v.size() < prefix.size() || !beast::iequals(beast::string_view(v.data(), prefix.size()), beast::string_view(prefix.data(), prefix.size()))) return false;
-  const std::string_view key = v.substr(prefix.size());
+  if (v.size() >= prefix.size() && beast::iequals(beast::string_view(v.data(), prefix.size()), beast::string_view(prefix.data(), prefix.size()))) {
+    key = v.substr(prefix.size());
+  } else if (v.empty()) {
+    bool found = false;
+    for_each_token(sv(h[http::field::sec_websocket_protocol]), [&](std::string_view t) {
+      if (t.substr(0, kKeySubprotocolPrefix.size()) != kKeySubprotocolPrefix) return false;
+      key = t.substr(kKeySubprotocolPrefix.size());
+      return found = true;
+    });
+    if (!found) return false;
+  } else {
+    return false;
+  }
   // Constant time in the key's content (its length is not a secret worth hiding).
   unsigned diff = key.size() == opt.api_key.size() ? 0u : 1u;
   for (std::size_t i = 0; i < key.size(); ++i)

@@ -63,9 +63,15 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 
   // New sessions and uploads are taken (not draining or shutting down).
   bool admitting() const { return !draining && !shutting_down; }
-  // Authorization: Bearer KEY (constant-time compare); true when no key is configured.
+  // Authorization: Bearer KEY (constant-time compare); true when no key is configured. A browser
+  // cannot set headers on a WebSocket, so an upgrade may instead offer the subprotocol
+  // "voxtral-rt.key.KEY" next to "voxtral-rt" (which the server then selects).
   bool authorized(const http::request_header<>& h) const;
   bool model_served(const std::string& name) const;
+  static constexpr std::string_view kPageSubprotocol = "voxtral-rt";
+  static constexpr std::string_view kKeySubprotocolPrefix = "voxtral-rt.key.";
+  // Whether a Sec-WebSocket-Protocol list offers `name`.
+  static bool offers_subprotocol(const http::request_header<>& h, std::string_view name);
   std::string served_names() const;
   std::string render_metrics() const;
 
