@@ -149,4 +149,8 @@ std::string error_event(const Error& e) {
   return dump(ordered{{"type", "error"}, {"error", {{"message", e.message}, {"code", e.code}}}});
 }
 
+std::string progress_event(double decided_audio_s) {
+  return dump(ordered{{"type", "voxtral_rt.progress"}, {"audio_s", std::round(decided_audio_s * 1000) / 1000}});
+}
+
 }  // namespace vrt::server::mistral

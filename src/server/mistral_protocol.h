@@ -72,5 +72,8 @@ std::string segment_event(const Segment& s);
 std::string done_event(const std::string& model, std::string_view text, const std::vector<Segment>& segments,
                        const Usage& usage, double audio_s);
 std::string error_event(const Error& e);
+// voxtral-rt's own event, sent only to the web page: {"type":"voxtral_rt.progress","audio_s":X},
+// the audio (seconds from the session's start) whose text has been decided.
+std::string progress_event(double decided_audio_s);
 
 }  // namespace vrt::server::mistral

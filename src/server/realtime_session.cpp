@@ -24,6 +24,10 @@ struct RealtimeCompute {
   std::vector<Segment> closed;
   std::string text;  // this utterance so far (the deltas), for transcription.done
   double audio_s = 0;  // Mistral: usage.prompt_audio_seconds
+  // The web page (it offered the voxtral-rt subprotocol) also gets voxtral_rt.progress events:
+  // the audio decided so far, for its lag readout. SDK clients never see them.
+  bool progress = false;
+  double decided_s = 0, reported_s = 0;
 };
 
 namespace {
@@ -35,8 +39,11 @@ bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_bo
   auto compute = std::make_shared<RealtimeCompute>(st->model->tokenizer().streaming_word_id(), dialect, model);
   if (dialect == Dialect::mistral) compute->words = true;  // segments are built from the words
   StreamHandlers h;
-  h.on_token = [c = compute.get()](const Token& t) {
+  compute->progress = dialect == Dialect::mistral && Server::State::offers_subprotocol(req, Server::State::kPageSubprotocol);
+  const double frame_s = static_cast<double>(st->model->config().samples_per_token()) / kModelSampleRateHz;
+  h.on_token = [c = compute.get(), frame_s](const Token& t) {
     if (c->words) c->tracker.push(t, c->completed);
+    c->decided_s = t.time_s + frame_s;
   };
   // The handlers own `compute` (the stream outlives nothing it needs).
   h.on_text = [compute](std::string_view d) {
@@ -49,6 +56,10 @@ bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_bo
       for (const Segment& seg : compute->closed)
         if (s) s->post_event(mistral::segment_event(seg), false);
       compute->closed.clear();
+      if (compute->progress && s && compute->decided_s > compute->reported_s) {
+        compute->reported_s = compute->decided_s;
+        s->post_event(mistral::progress_event(compute->decided_s), false);
+      }
       return;
     }
     if (d.empty() && compute->completed.empty()) return;
