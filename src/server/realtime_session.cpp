@@ -199,6 +199,10 @@ void RealtimeSession::handle_mistral(std::string_view text) {
     return send_error(code::invalid_event, err->code, err->message);
   }
   auto& ev = std::get<mistral::ClientEvent>(parsed);
+  if (end_after_done_) {  // after input_audio.end the session only finishes
+    if (std::holds_alternative<mistral::Flush>(ev)) return;
+    return send_error(code::invalid_event, mistral::kBadRequest, "input_audio.end was sent: the session takes no more events");
+  }
   if (auto* u = std::get_if<mistral::SessionUpdate>(&ev)) {
     if (audio_started_)
       return send_error(code::invalid_event, mistral::kBadRequest, "session.update is accepted before audio only");
@@ -254,6 +258,10 @@ void RealtimeSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     // Closed by the client, reset, idle timeout, or a message over read_message_max (Beast
     // has sent close 1009). Either way the session's work is dropped and its memory freed.
+    if (ec == websocket::error::message_too_big) {  // the client is still sending that message
+      fail(/*close_socket=*/false);
+      return discard_then_close(beast::get_lowest_layer(ws_), shared_from_this(), 2 * st_->opt.max_message_bytes + 65536);
+    }
     return fail();
   }
   if (!ws_.got_text()) {
@@ -421,16 +429,18 @@ void RealtimeSession::close_after_flush(websocket::close_code code, std::string 
   }
 }
 
-void RealtimeSession::fail() {
+void RealtimeSession::fail(bool close_socket) {
   if (failed_) return;
   failed_ = true;
   closing_ = true;
   write_timer_.cancel();
   if (!writing_) outq_.clear();  // a pending write still points at the front
   if (stream_) stream_->close();  // frees the session's compute state on the compute thread
-  beast::error_code ec;
-  beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
-  beast::get_lowest_layer(ws_).close();
+  if (close_socket) {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).close();
+  }
   st_->remove_realtime(this);
   keep_self_.reset();
 }

@@ -1,6 +1,7 @@
 #include "voxtral_rt/server.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -21,6 +22,23 @@ bool is_loopback_address(const std::string& address) {
   const auto v6 = a.to_v6();
   if (v6.is_loopback()) return true;
   return v6.is_v4_mapped() && net::ip::make_address_v4(net::ip::v4_mapped, v6).is_loopback();
+}
+
+void discard_then_close(beast::tcp_stream& stream, std::shared_ptr<void> owner, std::size_t limit) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(5));
+  auto sink = std::make_shared<std::array<char, 16384>>();
+  auto left = std::make_shared<std::size_t>(limit);
+  // The pending read's handler holds the only strong reference to `step` (no cycle).
+  auto step = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
+  *step = [&stream, owner, sink, left, weak = std::weak_ptr(step)](beast::error_code ec, std::size_t n) {
+    *left -= std::min(*left, n);
+    auto next = weak.lock();  // held by the handler running now
+    if (ec || *left == 0 || !next) return stream.close();
+    stream.async_read_some(net::buffer(*sink), [next](beast::error_code e, std::size_t m) { (*next)(e, m); });
+  };
+  stream.async_read_some(net::buffer(*sink), [step](beast::error_code ec, std::size_t n) { (*step)(ec, n); });
 }
 
 Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)

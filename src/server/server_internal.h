@@ -88,6 +88,12 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 // One keep-alive HTTP connection; hands the socket to a RealtimeSession on a WebSocket upgrade.
 void start_http_session(tcp::socket socket, std::shared_ptr<Server::State> st);
 
+// Closes a connection whose peer may still be sending (a reply before the request body was read,
+// a WebSocket message over the limit): closing with unread data makes the kernel answer with a
+// reset that can destroy our last reply before the peer reads it. So the rest is read and thrown
+// away first, up to `limit` bytes and for at most 5 s. `owner` keeps `stream` alive meanwhile.
+void discard_then_close(beast::tcp_stream& stream, std::shared_ptr<void> owner, std::size_t limit);
+
 // Compute-thread state of a realtime session (word tracker, utterance text).
 struct RealtimeCompute;
 
@@ -130,7 +136,7 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   void do_write();
   void on_write(beast::error_code ec, std::size_t n);
   void close_after_flush(websocket::close_code code, std::string reason);
-  void fail();
+  void fail(bool close_socket = true);  // drops the session; closes the socket unless told not to
   void on_shutdown(const std::string& reason);
 
   websocket::stream<beast::tcp_stream> ws_;
