@@ -8,6 +8,7 @@
 //   upload    the shown text is the offline transcript (verbatim: the page shows `.text` as is,
 //             CSS hides the leading space); .txt, .srt and .vtt downloads equal the CLI's bytes
 //   bad file  the server's error message is shown
+//   remember  the key is kept in localStorage only when asked
 // Every case fails on an uncaught page exception or a Content-Security-Policy violation.
 // VRT_SCREENSHOT=path.png saves a screenshot of the page after the live case (1200x800).
 import { execFileSync } from "node:child_process";
@@ -22,6 +23,19 @@ const CLIP = clip("librispeech_dev-clean_8297-275156-0000.wav"); // 3.6 s, 16 kH
 const STEP_TIMEOUT_MS = 20000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// `promise`, or a failure after `ms` (the timer does not outlive the race).
+async function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`FAILED: ${what()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const dir = tempDir();
 const downloads = join(dir, "downloads");
@@ -73,12 +87,13 @@ function boxDecimate(x, factor) {
   return y;
 }
 
-// Where the clip lies in the recording: the best lag (seconds, recording minus clip) over a 2 s
-// window of the clip's speech, coarse at 4 kHz then refined at 16 kHz; and its correlation.
+// Where the clip lies in the recording: the best lag (seconds, recording minus clip) over the
+// clip's speech from 1 s to 3 s (the capture may miss the clip's first moments), coarse at 4 kHz
+// then refined at 16 kHz; and its normalized correlation.
 function alignClip(recording, rate) {
   const ref = Float32Array.from(srcS16, (v) => v / 32768);
   const rec = resample(recording, rate, 16000);
-  const from = Math.round(0.5 * 16000), n = 2 * 16000;
+  const from = 16000, n = 2 * 16000;
   const [ref4, rec4] = [boxDecimate(ref, 4), boxDecimate(rec, 4)];
   let best = { lag: 0, c: -Infinity };
   for (let lag = -from / 4; lag + (from + n) / 4 <= rec4.length; ++lag) {
@@ -143,11 +158,10 @@ async function download(page, selector) {
   check(!pending.has("next"), "one download at a time");
   const got = new Promise((resolve, reject) => pending.set("next", { resolve, reject }));
   await page.click(selector);
-  const timeout = sleep(STEP_TIMEOUT_MS).then(() => {
+  return within(got, STEP_TIMEOUT_MS, () => {
     pending.delete("next");
-    throw new Error(`FAILED: no download after clicking ${selector}`);
+    return `no download after clicking ${selector}`;
   });
-  return Promise.race([got, timeout]);
 }
 
 // A fresh page at the server's /, 1200x800, recording uncaught exceptions, CSP violations and
@@ -253,7 +267,10 @@ async function liveMicrophone() {
     // ... and its offline transcript is what the page shows.
     eq(shown.trim(), offline(model, recPath).text.trim(), "page text = offline transcript of the recording (trimmed)");
 
-    if (process.env.VRT_SCREENSHOT) await page.screenshot({ path: process.env.VRT_SCREENSHOT });
+    if (process.env.VRT_SCREENSHOT) {
+      await page.mouse.move(0, 0); // no hover highlight
+      await page.screenshot({ path: process.env.VRT_SCREENSHOT });
+    }
     checkClean();
   } finally {
     await page.close();
@@ -335,6 +352,25 @@ async function badUpload() {
   }
 }
 
+async function rememberKey() {
+  const { page, checkClean } = await openPage();
+  const stored = () => page.evaluate(() => localStorage.getItem("voxtral-rt.api-key"));
+  try {
+    await setKey(page, "kept-key");
+    eq(await stored(), null, "the key is not stored unless asked");
+    await page.click("#remember");
+    eq(await stored(), "kept-key", "the key is stored once 'remember' is ticked");
+    await page.reload({ waitUntil: "load" });
+    eq(await page.$eval("#key", (e) => e.value), "kept-key", "a stored key is filled in on the next visit");
+    check(await page.$eval("#remember", (e) => e.checked), "'remember' stays ticked");
+    await page.click("#remember");
+    eq(await stored(), null, "unticking 'remember' forgets the key");
+    checkClean();
+  } finally {
+    await page.close();
+  }
+}
+
 // ------------------------------------------------------------------ run
 
 // ctest must never hang: past this, everything is killed.
@@ -353,6 +389,7 @@ try {
     ["page: wrong API key", wrongKey],
     ["page: file upload, txt/srt/vtt downloads", upload],
     ["page: bad file upload", badUpload],
+    ["page: remembered API key", rememberKey],
   ]);
 } catch (e) {
   console.log(`FAIL page_test setup\n${e.stack ?? e}`);
@@ -360,7 +397,7 @@ try {
 } finally {
   if (browser) {
     const proc = browser.process();
-    await Promise.race([browser.close().catch(() => {}), sleep(5000)]);
+    await within(browser.close(), 5000, () => "browser.close").catch(() => {});
     proc?.kill("SIGKILL");
   }
   try {

@@ -161,21 +161,40 @@ class LiveSession {
     if (sock.status === "rejected") return this.fail(sock.reason.message);
     if (mic.status === "rejected") return this.fail(micError(mic.reason));
     try {
-      await this.ctx.audioWorklet.addModule("capture-worklet.js");
-      if (this.over) return;
-      const source = this.ctx.createMediaStreamSource(this.mic);
-      const capture = new AudioWorkletNode(this.ctx, "vrt-capture", { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: "explicit" });
-      const mute = this.ctx.createGain();  // keeps the graph pulled without playing the mic back
-      mute.gain.value = 0;
-      capture.port.onmessage = (e) => this.onAudio(e.data);
-      source.connect(capture).connect(mute).connect(this.ctx.destination);
-      this.nodes = [source, capture, mute];
-      if (this.ctx.state !== "running") await this.ctx.resume();
+      try {
+        await this.capture();
+      } catch (e) {
+        // Older Firefox cannot connect a microphone whose rate differs from the context's
+        // (NotSupportedError): then the context runs at the microphone's rate.
+        const micRate = this.mic && this.mic.getAudioTracks()[0]?.getSettings().sampleRate;
+        if (e.name !== "NotSupportedError" || !micRate || this.over) throw e;
+        this.ctx.close().catch(() => {});
+        this.ctx = new AudioContext({ sampleRate: micRate });
+        this.rate = this.ctx.sampleRate;
+        await this.capture();
+      }
     } catch (e) {
-      return this.fail(`Cannot capture audio: ${e.message}`);
+      if (!this.over) this.fail(`Cannot capture audio: ${e.message}`);
+      return;
     }
     if (this.over) return;
     this.send({ type: "session.update", session: { audio_format: { encoding: "pcm_f32le", sample_rate: Math.round(this.rate) } } });
+  }
+
+  // microphone -> worklet (chunks to onAudio) -> muted gain -> output (which keeps it pulled).
+  async capture() {
+    await this.ctx.audioWorklet.addModule("capture-worklet.js");
+    if (this.over) return;
+    const source = this.ctx.createMediaStreamSource(this.mic);
+    const capture = new AudioWorkletNode(this.ctx, "vrt-capture", {
+      numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: "explicit",
+    });
+    const mute = this.ctx.createGain();
+    mute.gain.value = 0;
+    this.nodes = [source, capture, mute];
+    capture.port.onmessage = (e) => this.onAudio(e.data);
+    source.connect(capture).connect(mute).connect(this.ctx.destination);
+    if (this.ctx.state !== "running") await this.ctx.resume();
   }
 
   // Resolves on session.created; rejects with a readable reason when the socket fails first.
