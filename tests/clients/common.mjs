@@ -110,6 +110,19 @@ export function writeWav(path, samples, rate) {
   writeFileSync(path, Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, bytes)]));
 }
 
+// Linear interpolation to another rate: a test signal, or a band-limited one compared roughly.
+export function linearResample(x, from, to) {
+  const n = Math.floor((x.length * to) / from);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; ++i) {
+    const p = (i * from) / to;
+    const k = Math.floor(p);
+    const f = p - k;
+    y[i] = x[k] * (1 - f) + (x[Math.min(k + 1, x.length - 1)] ?? 0) * f;
+  }
+  return y;
+}
+
 export function check(cond, message) {
   if (!cond) throw new Error(`FAILED: ${message}`);
 }

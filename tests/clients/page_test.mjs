@@ -15,7 +15,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
-import { CLI, REALTIME_MODEL, check, clip, eq, makeModel, offline, readWav, runCases, startServer, tempDir } from "./common.mjs";
+import {
+  CLI, REALTIME_MODEL, check, clip, eq, linearResample, makeModel, offline, readWav, runCases, startServer, tempDir,
+} from "./common.mjs";
 
 const CHROMIUM = process.env.VRT_CHROMIUM || "/usr/bin/chromium";
 const KEY = "page-test-key";
@@ -63,20 +65,6 @@ function ncc(a, b, from, n, lag) {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
-// Linear interpolation to another rate (the recording is band-limited well below 8 kHz: it is
-// the 16 kHz clip upsampled by Chromium).
-function resample(x, from, to) {
-  const n = Math.floor((x.length * to) / from);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; ++i) {
-    const p = (i * from) / to;
-    const k = Math.floor(p);
-    const f = p - k;
-    y[i] = x[k] * (1 - f) + (x[Math.min(k + 1, x.length - 1)] ?? 0) * f;
-  }
-  return y;
-}
-
 function boxDecimate(x, factor) {
   const y = new Float32Array(Math.floor(x.length / factor));
   for (let i = 0; i < y.length; ++i) {
@@ -92,7 +80,7 @@ function boxDecimate(x, factor) {
 // then refined at 16 kHz; and its normalized correlation.
 function alignClip(recording, rate) {
   const ref = Float32Array.from(srcS16, (v) => v / 32768);
-  const rec = resample(recording, rate, 16000);
+  const rec = linearResample(recording, rate, 16000);
   const from = 16000, n = 2 * 16000;
   const [ref4, rec4] = [boxDecimate(ref, 4), boxDecimate(rec, 4)];
   let best = { lag: 0, c: -Infinity };

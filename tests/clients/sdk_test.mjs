@@ -10,7 +10,7 @@ import { RealtimeTranscriptionException, RealtimeTranscriptionWSError } from "@m
 import OpenAI, { toFile } from "openai";
 import WebSocket from "ws";
 import {
-  REALTIME_MODEL, check, clip, eq, makeModel, offline, readWav, runCases, startServer, tempDir, writeWav,
+  REALTIME_MODEL, check, clip, eq, linearResample, makeModel, offline, readWav, runCases, startServer, tempDir, writeWav,
 } from "./common.mjs";
 
 const KEY = "sdk-test-key";
@@ -42,18 +42,7 @@ const src = readWav(CLIP);
 check(src.rate === 16000 && src.channels === 1 && src.format === "s16", "the test clip is 16 kHz s16 mono");
 const s16 = new Int16Array(src.data.buffer.slice(src.data.byteOffset, src.data.byteOffset + src.data.length));
 
-function linearResample(x, from, to) { // a float signal at another rate (any signal will do)
-  const n = Math.floor((x.length * to) / from);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; ++i) {
-    const p = (i * from) / to;
-    const k = Math.floor(p);
-    const f = p - k;
-    y[i] = (x[k] * (1 - f) + (x[Math.min(k + 1, x.length - 1)] ?? 0) * f) / 32768;
-  }
-  return y;
-}
-const f32At22k = linearResample(s16, 16000, 22050);
+const f32At22k = linearResample(Float32Array.from(s16, (v) => v / 32768), 16000, 22050); // any signal will do
 writeWav(join(dir, "f32_22050.wav"), f32At22k, 22050);
 const mulaw = new Uint8Array(s16.length / 2);
 const mulawExpanded = new Int16Array(mulaw.length);
