@@ -30,8 +30,10 @@ struct ServeCli {
 
 Runner add_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeCli>();
-  auto* cmd = app.add_subcommand("serve", "Serve realtime transcription: WebSocket /v1/realtime (vLLM protocol), "
-                                          "POST /v1/audio/transcriptions, /v1/models, /health, /metrics");
+  auto* cmd = app.add_subcommand("serve", "Serve realtime transcription: Mistral's API (WebSocket "
+                                          "/v1/audio/transcriptions/realtime, POST /v1/audio/transcriptions; its SDKs and "
+                                          "OpenAI's work unchanged), WebSocket /v1/realtime (vLLM protocol), a web page at /, "
+                                          "/v1/models, /health, /metrics");
   cmd->add_option("-m,--model", o->model, "Checkpoint directory or Hugging Face repo id")->capture_default_str();
   cmd->add_option("--host", o->opt.host, "Address to bind (non-loopback needs --api-key or --insecure)")->capture_default_str();
   cmd->add_option("--port", o->opt.port, "TCP port; 0 picks a free one (printed on stdout)")->capture_default_str();
