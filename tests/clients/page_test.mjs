@@ -250,7 +250,9 @@ async function liveMicrophone() {
     // ... which is the clip (not silence or garbage) ...
     const { lagS, corr } = alignClip(floatsOf(wav.data), rate);
     console.log(`     page rate ${rate} Hz, ${(wire.length / 4 / rate).toFixed(2)} s sent, clip at ${lagS.toFixed(3)} s, correlation ${corr.toFixed(4)}`);
-    check(corr > 0.9, `the recording is the fake microphone's clip (correlation ${corr.toFixed(4)} at ${lagS.toFixed(3)} s)`);
+    // 0.99+ on an idle machine; under load (the sanitizer pass) Chromium's fake device can drop
+    // a buffer, which misaligns the rest of the window (0.86 seen). Silence or noise give < 0.1.
+    check(corr > 0.5, `the recording is the fake microphone's clip (correlation ${corr.toFixed(4)} at ${lagS.toFixed(3)} s)`);
 
     // ... and its offline transcript is what the page shows.
     eq(shown.trim(), offline(model, recPath).text.trim(), "page text = offline transcript of the recording (trimmed)");
