@@ -21,13 +21,22 @@ struct RealtimeCompute {
   WordTracker tracker;
   std::vector<Word> completed;
   SegmentBuilder segment_builder;  // Mistral: transcription.segment as segments close
-  std::vector<Segment> closed;
   std::string text;  // this utterance so far (the deltas), for transcription.done
-  double audio_s = 0;  // Mistral: usage.prompt_audio_seconds
   // The web page (it offered the voxtral-rt subprotocol) also gets voxtral_rt.progress events:
   // the audio decided so far, for its lag readout. SDK clients never see them.
   bool progress = false;
   double decided_s = 0, reported_s = 0;
+
+  // Mistral: the completed words into segments; each segment that closes (all of them at the
+  // utterance's end) goes out as transcription.segment.
+  void post_segments(const std::shared_ptr<RealtimeSession>& s, bool utterance_end) {
+    std::vector<Segment> closed;
+    for (const Word& w : completed) segment_builder.push(w, closed);
+    completed.clear();
+    if (utterance_end) segment_builder.finish(closed);
+    if (s)
+      for (const Segment& seg : closed) s->post_event(mistral::segment_event(seg), false);
+  }
 };
 
 namespace {
@@ -51,11 +60,7 @@ bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_bo
     if (compute->dialect == Dialect::mistral) {
       if (compute->text.size() < kMaxDoneText) compute->text.append(d);
       if (!d.empty() && s) s->post_event(mistral::text_delta_event(d), false);
-      for (const Word& w : compute->completed) compute->segment_builder.push(w, compute->closed);
-      compute->completed.clear();
-      for (const Segment& seg : compute->closed)
-        if (s) s->post_event(mistral::segment_event(seg), false);
-      compute->closed.clear();
+      compute->post_segments(s, false);
       if (compute->progress && s && compute->decided_s > compute->reported_s) {
         compute->reported_s = compute->decided_s;
         s->post_event(mistral::progress_event(compute->decided_s), false);
@@ -76,11 +81,7 @@ bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_bo
     std::string ev;
     if (compute->dialect == Dialect::mistral) {
       compute->completed.insert(compute->completed.end(), last.begin(), last.end());
-      for (const Word& w : compute->completed) compute->segment_builder.push(w, compute->closed);
-      compute->segment_builder.finish(compute->closed);
-      for (const Segment& seg : compute->closed)
-        if (s) s->post_event(mistral::segment_event(seg), false);
-      compute->closed.clear();
+      compute->post_segments(s, true);
       ev = mistral::done_event(compute->model, compute->text, t.segments, u, t.stats.audio_s);
     } else {
       ev = done_event(compute->text, u, compute->words ? &t.words : nullptr, compute->segments ? &t.segments : nullptr);
