@@ -429,6 +429,29 @@ def seeds_ws_session():
     put(t, "shutdown_unsynced", bytes([0, 0x00, 0x47] + update + big(200) + final + big(150) + [0x1F]))
 
 
+def seeds_mistral_event():
+    """Mistral's realtime events, frames separated by 0xFF (fuzz_mistral_event)."""
+    def frames(*events):
+        return b"\xff".join(e if isinstance(e, bytes) else json.dumps(e).encode() for e in events)
+    pcm = bytes(range(0, 200, 3))
+    put("fuzz_mistral_event", "sdk_session", frames(
+        {"type": "session.update", "session": {"audio_format": {"encoding": "pcm_s16le", "sample_rate": 16000}}},
+        {"type": "input_audio.append", "audio": b64(pcm)},
+        {"type": "input_audio.flush"}, {"type": "input_audio.end"}))
+    for enc, rate in (("pcm_f32le", 48000), ("pcm_f16le", 22050), ("pcm_s32le", 44100), ("pcm_mulaw", 8000),
+                      ("pcm_alaw", 8000)):
+        put("fuzz_mistral_event", enc, frames(
+            {"type": "session.update", "session": {"audio_format": {"encoding": enc, "sample_rate": rate},
+                                                   "target_streaming_delay_ms": 480}},
+            {"type": "input_audio.append", "audio": b64(pcm[:7])},
+            {"type": "input_audio.append", "audio": b64(pcm[7:])}, {"type": "input_audio.end"}))
+    put("fuzz_mistral_event", "errors", frames(
+        b"not json", {"type": "input_audio.commit"}, {"type": "input_audio.append", "audio": "%%"},
+        {"type": "session.update", "session": {"audio_format": {"encoding": "pcm_s24le", "sample_rate": 1}}},
+        {"type": "session.update", "session": {"target_streaming_delay_ms": 100}}, {"type": "session.update"}))
+    put("fuzz_mistral_event", "limit", b" " + frames({"type": "input_audio.append", "audio": b64(pcm)}))
+
+
 if __name__ == "__main__":
     seeds_base64()
     seeds_json()
@@ -442,3 +465,4 @@ if __name__ == "__main__":
     seeds_pcm()
     seeds_resample_mel()
     seeds_ws_session()
+    seeds_mistral_event()

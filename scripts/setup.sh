@@ -12,7 +12,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config
           pulseaudio pulseaudio-utils  # these two: a null sound source for the --mic test
           libboost-dev python3-websockets  # the server (Boost.Beast) and its WebSocket test client
           python3-venv python3-pip python3-setuptools python3-wheel python3-pytest  # the Python package
-          haproxy)  # the fleet test (deploy/)
+          haproxy  # the fleet test (deploy/)
+          nodejs chromium)  # the official SDKs and the web page under test (tests/clients)
 
 if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
   missing=()
@@ -25,6 +26,12 @@ if [[ "${VRT_SKIP_APT:-0}" != 1 ]]; then
     [[ $(id -u) -ne 0 ]] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+  # NodeSource's nodejs carries npm; Debian's needs its npm package (which conflicts with the other).
+  if ! command -v npm > /dev/null; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >&2
   fi
 fi
 

@@ -14,8 +14,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vrt {
@@ -114,12 +116,18 @@ class StreamResampler {
   bool flushed_ = false;
 };
 
-// Raw headerless PCM, little-endian, interleaved.
-enum class PcmFormat { s16le, f32le };
+// Raw headerless PCM, little-endian, interleaved: 16/32-bit integers, 16/32-bit floats, and
+// G.711 mu-law / A-law bytes (the encodings of Mistral's realtime API).
+enum class PcmFormat { s16le, f32le, s32le, f16le, mulaw, alaw };
 
-// Turns a byte stream of raw PCM into mono float samples (s16 -> x/32768; f32 as is, NaN/Inf ->
-// 0). Bytes may arrive split anywhere, even inside a sample: a partial frame is carried over to
-// the next push.
+// The format's name ("s16le", "f32le", "s32le", "f16le", "mulaw", "alaw"), and the format of a
+// name (nullopt for an unknown one).
+const char* pcm_format_name(PcmFormat format);
+std::optional<PcmFormat> pcm_format_from_name(std::string_view name);
+
+// Turns a byte stream of raw PCM into mono float samples (s16 -> x/2^15, s32 -> x/2^31, mu-law
+// and A-law through their 16-bit expansion / 2^15; floats as they are, NaN/Inf -> 0). Bytes may
+// arrive split anywhere, even inside a sample: a partial frame is carried over to the next push.
 class PcmDecoder {
  public:
   explicit PcmDecoder(PcmFormat format, int channels = 1);

@@ -41,6 +41,7 @@ struct ServerOptions {
   // go on for up to this long, then the rest are shut down (their text so far delivered).
   double drain_timeout_s = 60;
   int retry_after_s = 1;                     // Retry-After of a 503 (full or draining)
+  bool web_page = true;                      // the page at / (live microphone, uploads)
   bool handle_signals = true;                // SIGTERM drains; SIGINT, or a second SIGTERM, shuts down
 };
 

@@ -25,20 +25,44 @@ constexpr std::size_t kMaxReadBytes = std::size_t{1} << 20;
 constexpr std::size_t kMinReadBytes = 4096;
 constexpr int kMaxChunkSamples = kModelSampleRateHz * 600;
 
-audio::SampleType sample_type(PcmFormat f) {
-  return f == PcmFormat::s16le ? audio::SampleType::s16 : audio::SampleType::f32;
+struct PcmFormatInfo {
+  PcmFormat format;
+  const char* name;
+  audio::SampleType type;
+};
+constexpr PcmFormatInfo kPcmFormats[] = {
+    {PcmFormat::s16le, "s16le", audio::SampleType::s16}, {PcmFormat::f32le, "f32le", audio::SampleType::f32},
+    {PcmFormat::s32le, "s32le", audio::SampleType::s32}, {PcmFormat::f16le, "f16le", audio::SampleType::f16},
+    {PcmFormat::mulaw, "mulaw", audio::SampleType::mulaw}, {PcmFormat::alaw, "alaw", audio::SampleType::alaw},
+};
+
+const PcmFormatInfo* info(PcmFormat f) {
+  for (const auto& i : kPcmFormats)
+    if (i.format == f) return &i;
+  return nullptr;
 }
 
-const char* format_name(PcmFormat f) { return f == PcmFormat::s16le ? "s16le" : "f32le"; }
+audio::SampleType sample_type(PcmFormat f) { return info(f)->type; }  // f was checked by the constructor
 
 }  // namespace
+
+const char* pcm_format_name(PcmFormat format) {
+  const PcmFormatInfo* i = info(format);
+  return i != nullptr ? i->name : "?";
+}
+
+std::optional<PcmFormat> pcm_format_from_name(std::string_view name) {
+  for (const auto& i : kPcmFormats)
+    if (name == i.name) return i.format;
+  return std::nullopt;
+}
 
 std::size_t PcmDecoder::bytes_per_sample(PcmFormat format) {
   return audio::sample_bytes(sample_type(format));
 }
 
 PcmDecoder::PcmDecoder(PcmFormat format, int channels) : format_(format), channels_(channels) {
-  if (format != PcmFormat::s16le && format != PcmFormat::f32le) {
+  if (info(format) == nullptr) {
     throw Error(Status::invalid_argument, "PcmDecoder: unknown PCM format");
   }
   if (channels < 1 || channels > kMaxPcmChannels) {
@@ -78,7 +102,7 @@ void PcmDecoder::finish() {
   pending_size_ = 0;
   if (left > 0) {
     throw Error(Status::bad_audio,
-                std::string("raw ") + format_name(format_) + " stream: odd byte count: " +
+                std::string("raw ") + pcm_format_name(format_) + " stream: odd byte count: " +
                     std::to_string(left) + " trailing bytes do not make a whole " +
                     std::to_string(frame_bytes_) + "-byte frame and were dropped");
   }

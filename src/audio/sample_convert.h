@@ -15,9 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "common/half.h"
+
 namespace vrt::audio {
 
-enum class SampleType { u8, s16, s24, s32, f32, f64 };
+// f16, mulaw and alaw come from raw PCM streams only (the Mistral realtime encodings); files
+// with them go through libsndfile.
+enum class SampleType { u8, s16, s24, s32, f32, f64, f16, mulaw, alaw };
 
 constexpr std::size_t sample_bytes(SampleType t) {
   switch (t) {
@@ -27,8 +31,29 @@ constexpr std::size_t sample_bytes(SampleType t) {
     case SampleType::s32: return 4;
     case SampleType::f32: return 4;
     case SampleType::f64: return 8;
+    case SampleType::f16: return 2;
+    case SampleType::mulaw: return 1;
+    case SampleType::alaw: return 1;
   }
   return 0;
+}
+
+// G.711 (ITU-T, 11/88) expansion to 16-bit linear PCM, the tables' closed form. mu-law: bits
+// inverted, then sign, 3-bit segment and 4-bit step; |x| = ((step << 3) + 0x84) << segment, minus
+// the 0x84 bias (range +-32124). A-law: even bits inverted (xor 0x55), sign bit 1 = positive;
+// |x| = (step << 4) + 8 in segment 0, else ((step << 4) + 0x108) << (segment - 1) (range +-32256).
+inline std::int16_t mulaw_to_s16(std::uint8_t u) {
+  u = static_cast<std::uint8_t>(~u);
+  const int segment = (u >> 4) & 7;
+  const int magnitude = ((((u & 0x0F) << 3) + 0x84) << segment) - 0x84;
+  return static_cast<std::int16_t>((u & 0x80) ? -magnitude : magnitude);
+}
+inline std::int16_t alaw_to_s16(std::uint8_t a) {
+  a = static_cast<std::uint8_t>(a ^ 0x55);
+  const int segment = (a >> 4) & 7;
+  const int step = a & 0x0F;
+  const int magnitude = segment == 0 ? (step << 4) + 8 : ((step << 4) + 0x108) << (segment - 1);
+  return static_cast<std::int16_t>((a & 0x80) ? magnitude : -magnitude);
 }
 
 inline float finite_or_zero(float x) { return std::isfinite(x) ? x : 0.0f; }
@@ -80,6 +105,10 @@ inline float load_sample(const std::uint8_t* p, SampleType t) {
       std::memcpy(&f, &u, sizeof f);
       return f;
     }
+    case SampleType::f16:
+      return f16_to_f32(static_cast<std::uint16_t>(p[0] | (p[1] << 8)));
+    case SampleType::mulaw: return static_cast<float>(mulaw_to_s16(p[0])) * (1.0f / 32768.0f);
+    case SampleType::alaw: return static_cast<float>(alaw_to_s16(p[0])) * (1.0f / 32768.0f);
     case SampleType::f64: {
       std::uint64_t u = 0;
       for (int i = 7; i >= 0; --i) u = (u << 8) | p[i];

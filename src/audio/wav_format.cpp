@@ -208,6 +208,9 @@ std::string sample_type_name(SampleType t) {
     case SampleType::s32: return "PCM_32";
     case SampleType::f32: return "FLOAT";
     case SampleType::f64: return "DOUBLE";
+    case SampleType::f16: return "HALF";
+    case SampleType::mulaw: return "ULAW";
+    case SampleType::alaw: return "ALAW";
   }
   return "?";
 }

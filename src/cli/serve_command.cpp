@@ -2,6 +2,7 @@
 // Loads the model once; binds loopback by default and refuses any other address without an API
 // key unless --insecure. Prints "listening on HOST:PORT" on stdout once bound (--port 0 picks a
 // free port, for tests).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -29,8 +30,10 @@ struct ServeCli {
 
 Runner add_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeCli>();
-  auto* cmd = app.add_subcommand("serve", "Serve realtime transcription: WebSocket /v1/realtime (vLLM protocol), "
-                                          "POST /v1/audio/transcriptions, /v1/models, /health, /metrics");
+  auto* cmd = app.add_subcommand("serve", "Serve realtime transcription: Mistral's API (WebSocket "
+                                          "/v1/audio/transcriptions/realtime, POST /v1/audio/transcriptions; its SDKs and "
+                                          "OpenAI's work unchanged), WebSocket /v1/realtime (vLLM protocol), a web page at /, "
+                                          "/v1/models, /health, /metrics");
   cmd->add_option("-m,--model", o->model, "Checkpoint directory or Hugging Face repo id")->capture_default_str();
   cmd->add_option("--host", o->opt.host, "Address to bind (non-loopback needs --api-key or --insecure)")->capture_default_str();
   cmd->add_option("--port", o->opt.port, "TCP port; 0 picks a free one (printed on stdout)")->capture_default_str();
@@ -41,7 +44,9 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_option("--api-key", o->opt.api_key, "Require 'Authorization: Bearer KEY' (default: $VRT_API_KEY)");
   cmd->add_flag("--insecure", o->opt.insecure, "Allow a non-loopback address without an API key");
   cmd->add_option("--served-model-name", o->names,
-                  "Names clients may give as `model` (default: the -m value and " + std::string(kDefaultModelId) + ")");
+                  "More names clients may give as `model` (always accepted: the -m value, " + std::string(kDefaultModelId) +
+                      " and voxtral-mini-transcribe-realtime-2602, Mistral's API id)");
+  cmd->add_flag("!--no-web", o->opt.web_page, "Do not serve the web page at / (live microphone and uploads)");
   add_scheme_options(cmd, o->schemes);
   cmd->add_option("--io-threads", o->opt.io_threads, "Network threads")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--max-backlog-s", o->opt.max_backlog_s,
@@ -95,11 +100,16 @@ Runner add_serve_command(CLI::App& app) {
     if (o->opt.api_key.empty())
       if (const char* k = std::getenv("VRT_API_KEY")) o->opt.api_key = k;
     o->opt.max_upload_bytes = static_cast<std::size_t>(o->max_upload_mb * 1024 * 1024);
-    o->opt.model_names = o->names;
-    if (o->opt.model_names.empty()) {
-      o->opt.model_names = {kDefaultModelId};
-      if (o->model != kDefaultModelId) o->opt.model_names.push_back(o->model);
-    }
+    // The Hugging Face id, the id of Mistral's API (its SDK's realtime examples use it), the
+    // -m value, then the names given; the first is what replies name.
+    o->opt.model_names = {kDefaultModelId, "voxtral-mini-transcribe-realtime-2602", o->model};
+    o->opt.model_names.insert(o->opt.model_names.end(), o->names.begin(), o->names.end());
+    for (std::size_t i = 1; i < o->opt.model_names.size();)  // unique, in order
+      if (std::find(o->opt.model_names.begin(), o->opt.model_names.begin() + static_cast<std::ptrdiff_t>(i),
+                    o->opt.model_names[i]) != o->opt.model_names.begin() + static_cast<std::ptrdiff_t>(i))
+        o->opt.model_names.erase(o->opt.model_names.begin() + static_cast<std::ptrdiff_t>(i));
+      else
+        ++i;
     // Check the bind policy before the (possibly long) model load.
     if (!server::is_loopback_address(o->opt.host) && o->opt.host != "localhost" && o->opt.api_key.empty() && !o->opt.insecure)
       throw Error(Status::invalid_argument, "refusing to listen on non-loopback address " + o->opt.host +

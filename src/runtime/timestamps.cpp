@@ -1,5 +1,7 @@
 #include "runtime/timestamps.h"
 
+#include "voxtral_rt/subtitles.h"
+
 #include <algorithm>
 
 namespace vrt {
@@ -50,27 +52,38 @@ std::vector<Word> words_from_tokens(const std::vector<Token>& tokens, int stream
   return words;
 }
 
+void SegmentBuilder::emit(double next_start_s, std::vector<Segment>& out) {
+  // A subtitle needs time on screen: at least kMinSegmentSeconds, without running into the next.
+  current_.end_s = std::max(current_.end_s, std::min(current_.start_s + kMinSegmentSeconds, next_start_s));
+  out.push_back(std::move(current_));
+  current_ = {};
+  have_ = false;
+}
+
+void SegmentBuilder::push(const Word& w, std::vector<Segment>& out) {
+  const bool pause = have_ && w.start_s - current_.end_s >= kPauseSeconds;
+  const bool too_long = have_ && current_.text.size() + 1 + w.text.size() > kMaxSegmentChars;
+  if (!open_ || pause || too_long) {
+    if (have_) emit(w.start_s, out);
+    current_ = {w.text, w.start_s, w.end_s};
+    have_ = true;
+  } else {
+    current_.text += " " + w.text;
+    current_.end_s = w.end_s;
+  }
+  open_ = !ends_sentence(w.text);
+}
+
+void SegmentBuilder::finish(std::vector<Segment>& out) {
+  if (have_) emit(current_.start_s + kMinSegmentSeconds, out);
+  open_ = false;
+}
+
 std::vector<Segment> segments_from_words(const std::vector<Word>& words) {
   std::vector<Segment> segs;
-  bool open = false;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    const auto& w = words[i];
-    const bool pause = open && w.start_s - segs.back().end_s >= kPauseSeconds;
-    const bool too_long = open && segs.back().text.size() + 1 + w.text.size() > kMaxSegmentChars;
-    if (!open || pause || too_long) {
-      segs.push_back({w.text, w.start_s, w.end_s});
-      open = true;
-    } else {
-      segs.back().text += " " + w.text;
-      segs.back().end_s = w.end_s;
-    }
-    if (ends_sentence(w.text)) open = false;
-  }
-  // A subtitle needs time on screen: at least kMinSegmentSeconds, without running into the next.
-  for (std::size_t i = 0; i < segs.size(); ++i) {
-    const double limit = i + 1 < segs.size() ? segs[i + 1].start_s : segs[i].start_s + kMinSegmentSeconds;
-    segs[i].end_s = std::max(segs[i].end_s, std::min(segs[i].start_s + kMinSegmentSeconds, limit));
-  }
+  SegmentBuilder b;
+  for (const auto& w : words) b.push(w, segs);
+  b.finish(segs);
   return segs;
 }
 

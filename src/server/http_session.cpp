@@ -1,13 +1,17 @@
 // HTTP/1.1 connections: /health, /v1/models, /metrics, POST /v1/audio/transcriptions (plain or
 // server-sent events), and the WebSocket upgrade to /v1/realtime.
 #include <array>
+#include <cmath>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "voxtral_rt/subtitles.h"
+#include "server/mistral_protocol.h"
 #include "server/multipart.h"
 #include "server/realtime_protocol.h"
 #include "server/server_internal.h"
+#include "server/web_assets.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/error.h"
 
@@ -62,7 +66,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // replica serves and how many sessions it holds.
     const auto target = path(sv(req.target()));
     const bool probe = target == "/health" || target == "/health/live" || target == "/health/ready";
-    if (!probe && !st_->authorized(req)) {
+    const bool page = req.method() == http::verb::get && st_->opt.web_page && find_web_asset(target);
+    if (!probe && !page && !st_->authorized(req)) {
       ++st_->metrics.rejected_unauthorized;
       auto res = make(http::status::unauthorized, error_body("missing or wrong API key (Authorization: Bearer KEY)",
                                                              "invalid_request_error", "invalid_api_key"));
@@ -70,11 +75,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return send(std::move(res), true);
     }
     if (websocket::is_upgrade(req)) {
-      if (target != "/v1/realtime") return reject(http::status::not_found, "no WebSocket endpoint here; use /v1/realtime", "not_found");
+      const bool mistral = target == "/v1/audio/transcriptions/realtime";
+      if (target != "/v1/realtime" && !mistral)
+        return reject(http::status::not_found,
+                      "no WebSocket endpoint here; use /v1/realtime or /v1/audio/transcriptions/realtime?model=...",
+                      "not_found");
+      std::string model;
+      if (mistral) {
+        const auto m = query_param(sv(req.target()), "model");
+        if (!m || m->empty()) return reject(http::status::bad_request, "the URL needs ?model=...", "invalid_request");
+        model = *m;
+      }
       if (!st_->admitting()) return unavailable_draining();
       if (!parser_->is_done()) return reject(http::status::bad_request, "a WebSocket upgrade has no body", "bad_request");
       Request r = parser_->release();
-      if (!try_start_realtime(stream_, r, st_)) return unavailable_full();
+      if (!try_start_realtime(stream_, r, st_, mistral ? Dialect::mistral : Dialect::vllm, std::move(model)))
+        return unavailable_full();
       return;  // the socket now belongs to the realtime session
     }
     // An upload this server cannot take is refused before its body is read, so a balancer can
@@ -113,6 +129,37 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   static std::string_view path(std::string_view target) { return target.substr(0, target.find('?')); }
 
+  // The value of `name` in the target's query, percent-decoded ('+' is a space); nullopt when
+  // absent or malformed.
+  static std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      const auto eq = pair.find('=');
+      if (pair.substr(0, eq) != name || eq == std::string_view::npos) continue;
+      std::string out;
+      const std::string_view v = pair.substr(eq + 1);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '+') {
+          out += ' ';
+        } else if (v[i] == '%') {
+          const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+          if (i + 2 >= v.size() || hex(v[i + 1]) < 0 || hex(v[i + 2]) < 0) return std::nullopt;
+          out += static_cast<char>(hex(v[i + 1]) * 16 + hex(v[i + 2]));
+          i += 2;
+        } else {
+          out += v[i];
+        }
+      }
+      return out;
+    }
+    return std::nullopt;
+  }
+
   http::response<http::string_body> make(http::status s, std::string body, const char* type = "application/json") {
     http::response<http::string_body> res{s, version_};
     res.set(http::field::server, "voxtral-rt");
@@ -132,7 +179,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // 503 with Retry-After: this replica cannot take the request now; another one (or this one a
   // moment later) can. The connection closes, so a balancer's retry opens a fresh one.
   void unavailable(const std::string& message, const char* code) {
-    unread_body_ = parser_ && !parser_->is_done();
     auto res = make(http::status::service_unavailable, error_body(message, "invalid_request_error", code));
     res.set(http::field::retry_after, std::to_string(st_->opt.retry_after_s));
     send(std::move(res), true);
@@ -149,6 +195,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void send(http::response<http::string_body> res, bool close_after = false) {
+    // A reply before the body was read (a 401, 503, 413 at the header) ends the connection.
+    if (parser_ && !parser_->is_done()) unread_body_ = close_after = true;
     res.keep_alive(!close_after && keep_alive_);
     res.prepare_payload();
     auto p = std::make_shared<http::response<http::string_body>>(std::move(res));
@@ -162,27 +210,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (unread_body_) return discard_then_close();
+    if (unread_body_) {
+      unread_body_ = false;
+      return discard_then_close(stream_, shared_from_this(), st_->opt.max_upload_bytes + 65536);
+    }
     stream_.close();
-  }
-
-  // A reply sent before the request body was read: closing now, with the body still arriving,
-  // would make the kernel answer with a reset that can destroy the reply before the client reads
-  // it. So the rest is read and thrown away (a bounded amount, for a bounded time) first.
-  void discard_then_close() {
-    unread_body_ = false;
-    stream_.expires_after(std::chrono::seconds(5));
-    auto sink = std::make_shared<std::array<char, 16384>>();
-    auto left = std::make_shared<std::size_t>(st_->opt.max_upload_bytes + 65536);
-    // The pending read's handler holds the only strong reference to `step` (no cycle).
-    auto step = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
-    *step = [self = shared_from_this(), sink, left, weak = std::weak_ptr(step)](beast::error_code ec, std::size_t n) {
-      *left -= std::min(*left, n);
-      auto next = weak.lock();  // held by the handler running now
-      if (ec || *left == 0 || !next) return self->stream_.close();
-      self->stream_.async_read_some(net::buffer(*sink), [next](beast::error_code e, std::size_t m) { (*next)(e, m); });
-    };
-    stream_.async_read_some(net::buffer(*sink), [step](beast::error_code ec, std::size_t n) { (*step)(ec, n); });
   }
 
   void handle(Request req) {
@@ -212,6 +244,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (method != http::verb::get) return reject(http::status::method_not_allowed, "use GET", "method_not_allowed");
       return send(make(http::status::ok, st_->render_metrics(), "text/plain; version=0.0.4; charset=utf-8"));
     }
+    if (method == http::verb::get && st_->opt.web_page)
+      if (const auto asset = find_web_asset(p)) {
+        auto res = make(http::status::ok, std::string(asset->bytes), asset->content_type);
+        // The page loads nothing from elsewhere; its only connections go back to this server.
+        res.set("Content-Security-Policy",
+                "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; "
+                "frame-ancestors 'none'");
+        res.set("X-Content-Type-Options", "nosniff");
+        res.set(http::field::cache_control, "no-cache");
+        return send(std::move(res));
+      }
     if (p == "/v1/realtime")
       return send(make(http::status::upgrade_required, error_body("/v1/realtime is a WebSocket endpoint", "invalid_request_error", "upgrade_required")));
     if (p == "/v1/audio/transcriptions") {
@@ -225,6 +268,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto body = std::make_shared<Request>(std::move(req));
     format_ = "json";
     stream_mode_ = false;
+    mistral_ = false;
+    words_ = segments_ = false;
     std::vector<FormPart> parts;
     try {
       const std::string boundary = multipart_boundary(sv((*body)[http::field::content_type]));
@@ -246,13 +291,30 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       } else if (part.name == "stream") {
         if (value != "true" && value != "false") return reject(http::status::bad_request, "'stream' must be true or false", "invalid_request");
         stream_mode_ = value == "true";
+      } else if (part.name == "timestamp_granularities" || part.name == "timestamp_granularities[]") {
+        // Mistral's SDKs repeat the field, OpenAI's name it with [].
+        if (value == "word") words_ = true;
+        else if (value == "segment") segments_ = true;
+        else return reject(http::status::bad_request, "timestamp_granularities must be word or segment", "invalid_request");
+      } else if (part.name == "diarize") {
+        // Fields only Mistral's API has (its SDKs always send diarize) select its reply formats.
+        mistral_ = true;
+        if (value == "true")
+          return reject(http::status::bad_request, "diarize=true: this model does not identify speakers", "invalid_request");
+        if (value != "false") return reject(http::status::bad_request, "'diarize' must be true or false", "invalid_request");
+      } else if (part.name == "file_url" || part.name == "file_id") {
+        return reject(http::status::bad_request, "'" + part.name + "' is not supported here: upload the audio as 'file'",
+                      "invalid_request");
+      } else if (part.name == "context_bias") {
+        mistral_ = true;  // accepted and ignored: the realtime model takes no context
       }
-      // language, prompt, temperature, timestamp_granularities[]: accepted and ignored, as
-      // OpenAI clients send them (the model transcribes any language; decoding is greedy).
+      // language, prompt, temperature: accepted and ignored, as clients send them (the model
+      // transcribes any language; decoding is greedy).
     }
     if (!file) return reject(http::status::bad_request, "missing the 'file' field (multipart/form-data)", "invalid_request");
     if (!model.empty() && !st_->model_served(model))
       return reject(http::status::not_found, "model '" + model + "' is not served here; available: " + st_->served_names(), "model_not_found");
+    model_name_ = model.empty() ? st_->opt.model_names.front() : model;
     if (format_ != "json" && format_ != "text" && format_ != "srt" && format_ != "vtt" && format_ != "verbose_json")
       return reject(http::status::bad_request, "response_format must be json, text, srt, vtt or verbose_json", "invalid_request");
     if (!st_->admitting()) return unavailable_draining();
@@ -261,10 +323,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto weak = weak_from_this();
     const auto exec = stream_.get_executor();
     if (stream_mode_)
-      h.on_text = [weak, exec](std::string_view d) {
+      h.on_text = [weak, exec, m = mistral_](std::string_view d) {
         if (d.empty()) return;
-        net::post(exec, [weak, ev = dump(ojson{{"type", "transcript.text.delta"}, {"delta", std::string(d)}})]() mutable {
-          if (auto s = weak.lock()) s->sse_send(std::move(ev));
+        net::post(exec, [weak, m, ev = m ? mistral::text_delta_event(d)
+                                        : dump(ojson{{"type", "transcript.text.delta"}, {"delta", std::string(d)}})]() mutable {
+          if (auto s = weak.lock()) s->sse_send(std::move(ev), m ? "transcription.text.delta" : "");
         });
       };
     h.on_done = [weak, exec](Transcript&& t) {
@@ -352,7 +415,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     end_job();
     if (s == http::status::bad_request) ++st_->metrics.rejected_bad_request;
     if (sse_res_) {
-      sse_send(error_event(c, m));
+      if (mistral_) sse_send(mistral::error_event({s == http::status::bad_request ? mistral::kBadRequest : mistral::kInternal, m}), "error");
+      else sse_send(error_event(c, m));
       sse_q_.emplace_back();  // last chunk
       return sse_pump();
     }
@@ -364,7 +428,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     end_job();
     const ojson usage{{"prompt_tokens", t.stats.prefill_positions},
                       {"completion_tokens", t.stats.generated_tokens},
-                      {"total_tokens", t.stats.prefill_positions + t.stats.generated_tokens}};
+                      {"total_tokens", t.stats.prefill_positions + t.stats.generated_tokens},
+                      {"prompt_audio_seconds", static_cast<std::int64_t>(std::ceil(audio_s_))}};
+    if (stream_mode_ && mistral_) {  // Mistral's stream: named events, no [DONE]; the body's end ends it
+      const auto segments = timestamp_chunks(t);
+      for (const auto& seg : segments) sse_send(mistral::segment_event(seg), "transcription.segment");
+      sse_send(mistral::done_event(model_name_, t.text, segments, {t.stats.prefill_positions, t.stats.generated_tokens}, audio_s_),
+               "transcription.done");
+      sse_q_.emplace_back();
+      return sse_pump();
+    }
     if (stream_mode_) {
       sse_send(dump(ojson{{"type", "transcript.text.done"}, {"text", t.text}, {"usage", usage}}));
       sse_q_.push_back("data: [DONE]\n\n");
@@ -374,23 +447,50 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (format_ == "text") return send(make(http::status::ok, strip_leading_spaces(t.text) + "\n", "text/plain; charset=utf-8"));
     if (format_ == "srt") return send(make(http::status::ok, to_srt(t), "application/x-subrip; charset=utf-8"));
     if (format_ == "vtt") return send(make(http::status::ok, to_vtt(t), "text/vtt; charset=utf-8"));
-    ojson j{{"text", t.text}};
+    // json: OpenAI's {text, usage} and, for Mistral's SDK (TranscriptionResponse: model, text,
+    // language present, segments typed "transcription_segment", integer usage), the rest.
+    ojson j{{"model", model_name_}, {"text", t.text}, {"language", nullptr}};
+    if (format_ == "json") {
+      ojson segs = ojson::array();
+      for (const auto& s : timestamp_chunks(t))
+        segs.push_back({{"type", "transcription_segment"}, {"text", s.text}, {"start", s.start_s}, {"end", s.end_s}});
+      j["segments"] = segs;
+    }
     if (format_ == "verbose_json") {
       j = ojson{{"task", "transcribe"}, {"duration", audio_s_}, {"text", t.text}};
-      ojson words = ojson::array(), segs = ojson::array();
-      for (const auto& w : t.words) words.push_back({{"word", w.text}, {"start", w.start_s}, {"end", w.end_s}});
-      int id = 0;
-      for (const auto& s : t.segments) segs.push_back({{"id", id++}, {"start", s.start_s}, {"end", s.end_s}, {"text", s.text}});
-      j["segments"] = segs;
-      j["words"] = words;
+      // OpenAI's rule: segments unless only words were asked for; words when asked for.
+      if (segments_ || !words_) {
+        ojson segs = ojson::array();
+        int id = 0;
+        for (const auto& s : t.segments) segs.push_back({{"id", id++}, {"start", s.start_s}, {"end", s.end_s}, {"text", s.text}});
+        j["segments"] = segs;
+      }
+      if (words_) {
+        ojson words = ojson::array();
+        for (const auto& w : t.words) words.push_back({{"word", w.text}, {"start", w.start_s}, {"end", w.end_s}});
+        j["words"] = words;
+      }
     }
     j["usage"] = usage;
     send(make(http::status::ok, dump(j)));
   }
 
-  // Server-sent events, each one HTTP chunk; an empty entry stands for the last chunk.
-  void sse_send(std::string json) {
-    sse_q_.push_back("data: " + json + "\n\n");
+  // Mistral's timestamped chunks (segments of its TranscriptionResponse): the segments when
+  // asked for, the words when only they were, none otherwise.
+  std::vector<Segment> timestamp_chunks(const Transcript& t) const {
+    if (segments_) return t.segments;
+    std::vector<Segment> out;
+    if (words_)
+      for (const auto& w : t.words) out.push_back({w.text, w.start_s, w.end_s});
+    return out;
+  }
+
+  // Server-sent events, each one HTTP chunk; an empty entry stands for the last chunk. Mistral's
+  // SDK requires an event name; OpenAI's reads data lines only.
+  void sse_send(std::string json, std::string_view event = {}) {
+    std::string chunk;
+    if (!event.empty()) chunk.append("event: ").append(event).append("\n");
+    sse_q_.push_back(chunk.append("data: ").append(json).append("\n\n"));
     sse_pump();
   }
   void sse_pump() {
@@ -417,8 +517,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool first_ = true;
   bool keep_alive_ = true;
   bool unread_body_ = false;  // a reply goes out before the request body was read
+  std::string model_name_;     // the upload's model (or the first served name), for the reply
   std::string format_ = "json";
   bool stream_mode_ = false;
+  bool mistral_ = false;              // Mistral's fields seen: its stream events and error shapes
+  bool words_ = false, segments_ = false;  // timestamp_granularities
   double audio_s_ = 0;
   std::shared_ptr<Stream> job_;
   std::shared_ptr<HttpSession> keep_self_;  // set while a job runs

@@ -1,6 +1,7 @@
 #include "voxtral_rt/server.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -23,6 +24,23 @@ bool is_loopback_address(const std::string& address) {
   return v6.is_v4_mapped() && net::ip::make_address_v4(net::ip::v4_mapped, v6).is_loopback();
 }
 
+void discard_then_close(beast::tcp_stream& stream, std::shared_ptr<void> owner, std::size_t limit) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(5));
+  auto sink = std::make_shared<std::array<char, 16384>>();
+  auto left = std::make_shared<std::size_t>(limit);
+  // The pending read's handler holds the only strong reference to `step` (no cycle).
+  auto step = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
+  *step = [&stream, owner, sink, left, weak = std::weak_ptr(step)](beast::error_code ec, std::size_t n) {
+    *left -= std::min(*left, n);
+    auto next = weak.lock();  // held by the handler running now
+    if (ec || *left == 0 || !next) return stream.close();
+    stream.async_read_some(net::buffer(*sink), [next](beast::error_code e, std::size_t m) { (*next)(e, m); });
+  };
+  stream.async_read_some(net::buffer(*sink), [step](beast::error_code ec, std::size_t n) { (*step)(ec, n); });
+}
+
 Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
     : model(std::move(m)),
       opt(std::move(o)),
@@ -37,12 +55,46 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
   scheduler = Scheduler::create(model, so);
 }
 
+namespace {
+// The comma-separated tokens of a header (Sec-WebSocket-Protocol), without surrounding blanks.
+template <class F>
+void for_each_token(std::string_view v, F&& f) {
+  while (!v.empty()) {
+    const auto comma = v.find(',');
+    std::string_view t = v.substr(0, comma);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (!t.empty() && f(t)) return;
+    if (comma == std::string_view::npos) return;
+    v.remove_prefix(comma + 1);
+  }
+}
+}  // namespace
+
+bool Server::State::offers_subprotocol(const http::request_header<>& h, std::string_view name) {
+  bool found = false;
+  for_each_token(sv(h[http::field::sec_websocket_protocol]), [&](std::string_view t) { return found = t == name; });
+  return found;
+}
+
 bool Server::State::authorized(const http::request_header<>& h) const {
   if (opt.api_key.empty()) return true;
+  std::string_view key;
   const std::string_view v = sv(h[http::field::authorization]);
   const std::string_view prefix = "Bearer ";
-  if (v.size() < prefix.size() || !beast::iequals(beast::string_view(v.data(), prefix.size()), beast::string_view(prefix.data(), prefix.size()))) return false;
-  const std::string_view key = v.substr(prefix.size());
+  if (v.size() >= prefix.size() && beast::iequals(beast::string_view(v.data(), prefix.size()), beast::string_view(prefix.data(), prefix.size()))) {
+    key = v.substr(prefix.size());
+  } else if (v.empty()) {
+    bool found = false;
+    for_each_token(sv(h[http::field::sec_websocket_protocol]), [&](std::string_view t) {
+      if (t.substr(0, kKeySubprotocolPrefix.size()) != kKeySubprotocolPrefix) return false;
+      key = t.substr(kKeySubprotocolPrefix.size());
+      return found = true;
+    });
+    if (!found) return false;
+  } else {
+    return false;
+  }
   // Constant time in the key's content (its length is not a secret worth hiding).
   unsigned diff = key.size() == opt.api_key.size() ? 0u : 1u;
   for (std::size_t i = 0; i < key.size(); ++i)

@@ -11,7 +11,9 @@
 #include <mutex>
 #include <optional>
 
+#include "server/mistral_protocol.h"
 #include "server/scheduler.h"
+#include "voxtral_rt/audio.h"
 #include "voxtral_rt/server.h"
 
 namespace vrt::server {
@@ -61,9 +63,15 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 
   // New sessions and uploads are taken (not draining or shutting down).
   bool admitting() const { return !draining && !shutting_down; }
-  // Authorization: Bearer KEY (constant-time compare); true when no key is configured.
+  // Authorization: Bearer KEY (constant-time compare); true when no key is configured. A browser
+  // cannot set headers on a WebSocket, so an upgrade may instead offer the subprotocol
+  // "voxtral-rt.key.KEY" next to "voxtral-rt" (which the server then selects).
   bool authorized(const http::request_header<>& h) const;
   bool model_served(const std::string& name) const;
+  static constexpr std::string_view kPageSubprotocol = "voxtral-rt";
+  static constexpr std::string_view kKeySubprotocolPrefix = "voxtral-rt.key.";
+  // Whether a Sec-WebSocket-Protocol list offers `name`.
+  static bool offers_subprotocol(const http::request_header<>& h, std::string_view name);
   std::string served_names() const;
   std::string render_metrics() const;
 
@@ -80,18 +88,31 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 // One keep-alive HTTP connection; hands the socket to a RealtimeSession on a WebSocket upgrade.
 void start_http_session(tcp::socket socket, std::shared_ptr<Server::State> st);
 
+// Closes a connection whose peer may still be sending (a reply before the request body was read,
+// a WebSocket message over the limit): closing with unread data makes the kernel answer with a
+// reset that can destroy our last reply before the peer reads it. So the rest is read and thrown
+// away first, up to `limit` bytes and for at most 5 s. `owner` keeps `stream` alive meanwhile.
+void discard_then_close(beast::tcp_stream& stream, std::shared_ptr<void> owner, std::size_t limit);
+
 // Compute-thread state of a realtime session (word tracker, utterance text).
 struct RealtimeCompute;
 
+// The two realtime protocols: vLLM's (/v1/realtime) and Mistral's
+// (/v1/audio/transcriptions/realtime?model=..., as the official SDK speaks it).
+enum class Dialect { vllm, mistral };
+
 // Takes a free slot and starts a realtime session on this upgrade request (auth checked).
-// Returns false, leaving the stream untouched, when max_sessions are busy.
+// Returns false, leaving the stream untouched, when max_sessions are busy. `model`: the
+// Mistral dialect's model from the URL (checked after the handshake, so the client's SDK can
+// report the error event).
 bool try_start_realtime(beast::tcp_stream& stream, http::request<http::string_body>& req,
-                        const std::shared_ptr<Server::State>& st);
+                        const std::shared_ptr<Server::State>& st, Dialect dialect = Dialect::vllm,
+                        std::string model = {});
 
 
 class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
  public:
-  RealtimeSession(beast::tcp_stream stream, std::shared_ptr<Server::State> st);
+  RealtimeSession(beast::tcp_stream stream, std::shared_ptr<Server::State> st, Dialect dialect, std::string model);
   ~RealtimeSession();
   void run(http::request<http::string_body> req, std::shared_ptr<Stream> stream,
            std::shared_ptr<RealtimeCompute> compute);
@@ -107,14 +128,25 @@ class RealtimeSession : public std::enable_shared_from_this<RealtimeSession> {
   void do_read();
   void on_read(beast::error_code ec, std::size_t n);
   void handle(std::string_view text);
+  void handle_mistral(std::string_view text);
+  void append_audio(std::vector<float> samples);
+  // An error event in the session's dialect: vLLM's string code, or Mistral's integer one.
+  void send_error(const char* vllm_code, int mistral_code, std::string message);
   void send(std::string event);
   void do_write();
   void on_write(beast::error_code ec, std::size_t n);
   void close_after_flush(websocket::close_code code, std::string reason);
-  void fail();
+  void fail(bool close_socket = true);  // drops the session; closes the socket unless told not to
   void on_shutdown(const std::string& reason);
 
   websocket::stream<beast::tcp_stream> ws_;
+  Dialect dialect_;
+  std::string model_;                    // Mistral: the model named in the URL
+  mistral::SessionState mistral_;        // Mistral: format and delay of this session
+  std::optional<PcmDecoder> pcm_;        // Mistral: raw bytes in the session's encoding
+  std::optional<StreamResampler> resampler_;  // Mistral: the session's rate to 16 kHz
+  bool audio_started_ = false;           // Mistral: session.update is refused after audio
+  bool end_after_done_ = false;          // Mistral: input_audio.end closes after transcription.done
   net::any_io_executor exec_;
   std::shared_ptr<Server::State> st_;
   std::shared_ptr<Stream> stream_;

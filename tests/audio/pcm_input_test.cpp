@@ -11,6 +11,8 @@
 #include <chrono>
 #include <limits>
 #include <random>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,6 +42,65 @@ TEST(PcmDecoder, F32leWithNonFinite) {
   const std::vector<float> v = {0.5f, std::nanf(""), -inf, 1.75f, -0.125f};
   EXPECT_EQ(decode_all(PcmFormat::f32le, f32_bytes(v)),
             (std::vector<float>{0.5f, 0.0f, 0.0f, 1.75f, -0.125f}));
+}
+
+// Floats printed by Python, one per line, parsed back exactly (repr round-trips a double; the
+// values are float32 or exact in float32).
+std::vector<float> python_floats(const std::string& program) {
+  std::string out;
+  EXPECT_EQ(run_command(python() + " -W ignore -c '" + program + "'", &out), 0) << out;
+  std::vector<float> v;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) v.push_back(static_cast<float>(std::stod(line)));
+  return v;
+}
+
+TEST(PcmDecoder, G711EqualsPythonAudioop) {
+  // Every byte value, expanded by CPython's audioop (an independent G.711 implementation) to
+  // 16-bit linear, then / 2^15.
+  std::vector<std::uint8_t> all(256);
+  for (int i = 0; i < 256; ++i) all[i] = static_cast<std::uint8_t>(i);
+  for (const auto& [format, fn] : {std::pair{PcmFormat::mulaw, "ulaw2lin"}, std::pair{PcmFormat::alaw, "alaw2lin"}}) {
+    SCOPED_TRACE(fn);
+    const std::vector<float> expected = python_floats(
+        std::string("import audioop, array; a = array.array(\"h\", audioop.") + fn +
+        "(bytes(range(256)), 2)); print(\"\\n\".join(repr(x / 32768) for x in a))");
+    ASSERT_EQ(expected.size(), 256u);
+    EXPECT_EQ(decode_all(format, all), expected);
+  }
+}
+
+TEST(PcmDecoder, F16leAndS32leEqualNumpy) {
+  std::mt19937 rng(7);
+  std::vector<std::uint8_t> bytes(4096);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+  const std::string hex = [&] {
+    std::string h;
+    for (auto b : bytes) h += "0123456789abcdef"[b >> 4], h += "0123456789abcdef"[b & 15];
+    return h;
+  }();
+  // numpy: IEEE half -> float32 (non-finite -> 0, as every decoder here does), int32 / 2^31.
+  const std::vector<float> f16 = python_floats(
+      "import numpy as np; x = np.frombuffer(bytes.fromhex(\"" + hex + "\"), \"<f2\").astype(np.float32); "
+      "x[~np.isfinite(x)] = 0; print(\"\\n\".join(repr(float(v)) for v in x))");
+  EXPECT_EQ(decode_all(PcmFormat::f16le, bytes), f16);
+  const std::vector<float> s32 = python_floats(
+      "import numpy as np; x = np.frombuffer(bytes.fromhex(\"" + hex + "\"), \"<i4\").astype(np.float32) / "
+      "np.float32(2**31); print(\"\\n\".join(repr(float(v)) for v in x))");
+  EXPECT_EQ(decode_all(PcmFormat::s32le, bytes), s32);
+}
+
+TEST(PcmDecoder, FormatNames) {
+  for (const char* name : {"s16le", "f32le", "s32le", "f16le", "mulaw", "alaw"}) {
+    const auto f = pcm_format_from_name(name);
+    ASSERT_TRUE(f.has_value()) << name;
+    EXPECT_STREQ(pcm_format_name(*f), name);
+  }
+  EXPECT_FALSE(pcm_format_from_name("pcm_s16le").has_value());
+  EXPECT_FALSE(pcm_format_from_name("").has_value());
+  EXPECT_EQ(PcmDecoder::bytes_per_sample(PcmFormat::mulaw), 1u);
+  EXPECT_EQ(PcmDecoder::bytes_per_sample(PcmFormat::f16le), 2u);
+  EXPECT_EQ(PcmDecoder::bytes_per_sample(PcmFormat::s32le), 4u);
 }
 
 TEST(PcmDecoder, StereoIsMean) {

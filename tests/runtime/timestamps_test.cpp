@@ -1,5 +1,6 @@
 // Word and segment timing from token streams (rule in docs/TIMESTAMPS.md).
 #include "runtime/timestamps.h"
+#include "voxtral_rt/subtitles.h"
 
 #include <gtest/gtest.h>
 
@@ -90,6 +91,40 @@ TEST(Timestamps, SegmentsLastLongEnoughToBeSeen) {
   EXPECT_DOUBLE_EQ(s[0].end_s, 0.3);
   EXPECT_DOUBLE_EQ(s[1].end_s, 0.8);
   EXPECT_DOUBLE_EQ(s[2].end_s, 5.5);
+}
+
+}  // namespace
+}  // namespace vrt
+
+namespace vrt {
+namespace {
+
+TEST(Timestamps, LiveSegmentsComeOutWhenTheNextWordArrives) {
+  // The words of SegmentsSplitAtSentencesPausesAndLength, one at a time: a segment is complete
+  // when the first word of the next one arrives (its end may reach to that word), the last at
+  // finish(); then the builder serves a new stream.
+  const std::vector<Word> w = {{"Hello", 0.0, 0.4}, {"there.", 0.4, 0.8}, {"New", 0.8, 1.0},
+                               {"sentence", 1.0, 1.4}, {"after", 3.0, 3.3}, {"pause", 3.3, 3.6}};
+  const std::size_t emitted_after[] = {0, 0, 1, 1, 2, 2};  // segments out after each push
+  SegmentBuilder b;
+  for (int stream = 0; stream < 2; ++stream) {
+    std::vector<Segment> out;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      b.push(w[i], out);
+      EXPECT_EQ(out.size(), emitted_after[i]) << "after word " << i;
+    }
+    b.finish(out);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0].text, "Hello there.");
+    EXPECT_DOUBLE_EQ(out[0].end_s, 0.8);
+    EXPECT_EQ(out[1].text, "New sentence");
+    EXPECT_DOUBLE_EQ(out[1].end_s, 1.4);
+    EXPECT_EQ(out[2].text, "after pause");
+    EXPECT_DOUBLE_EQ(out[2].start_s, 3.0);
+    EXPECT_DOUBLE_EQ(out[2].end_s, 3.6);
+    b.finish(out);  // nothing left
+    EXPECT_EQ(out.size(), 3u);
+  }
 }
 
 }  // namespace
