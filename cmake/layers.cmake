@@ -25,7 +25,6 @@ endfunction()
 #   avx512amx   + AMX tile/int8 (Sapphire Rapids), when the compiler knows the flags
 #   neon        AArch64 Advanced SIMD (ARMv8.0; AArch64 only)
 #   neondotprod + SDOT/UDOT (ARMv8.2 FEAT_DotProd)
-# Packed-weight kernels add EXACT (no fma contraction: bitwise equal to the scalar reference).
 set(VRT_ISA_FLAGS_avx2 -mavx2 -mfma -mf16c)
 set(VRT_ISA_FLAGS_avx2vnni ${VRT_ISA_FLAGS_avx2} -mavxvnni)
 set(VRT_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl ${VRT_ISA_FLAGS_avx2})
@@ -43,16 +42,15 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")
   set(VRT_ISA_X86 ON)
   include(CheckCXXCompilerFlag)
   check_cxx_compiler_flag("-mamx-tile -mamx-int8" VRT_HAVE_AMX_FLAGS)
-else()
-  # x86-64's baseline code cannot fuse a * b + c (no FMA without -mfma); AArch64 always can, and
-  # GCC fuses by default in C++. Everything is compiled without that contraction elsewhere, so
-  # the scalar reference and every float path give the same bits as on x86-64 (explicit std::fma
-  # stays a fused multiply-add on both).
-  add_compile_options(-ffp-contract=off)
 endif()
+# No contraction of a * b + c into a fused multiply-add anywhere: GCC fuses by default in C++
+# wherever the target has FMA (every AArch64 core, x86 files built with -mfma), and the kernels
+# give the same bits on every table and architecture only when each fused operation is the
+# explicit one that kernels.h's arithmetic names (T::fma, std::fma).
+add_compile_options(-ffp-contract=off)
 
 function(vrt_isa_sources target isa)
-  cmake_parse_arguments(S "EXACT" "" "" ${ARGN})
+  cmake_parse_arguments(S "" "" "" ${ARGN})
   if(NOT DEFINED VRT_ISA_FLAGS_${isa})
     message(FATAL_ERROR "vrt_isa_sources: unknown ISA '${isa}'")
   endif()
@@ -64,9 +62,6 @@ function(vrt_isa_sources target isa)
     return()  # not built: isa_built() says so and the ISA is never selected
   endif()
   set(flags ${VRT_ISA_FLAGS_${isa}})
-  if(S_EXACT)
-    list(APPEND flags -ffp-contract=off)
-  endif()
   target_sources(${target} PRIVATE ${S_UNPARSED_ARGUMENTS})
   set_source_files_properties(${S_UNPARSED_ARGUMENTS} TARGET_DIRECTORY ${target}
     PROPERTIES COMPILE_OPTIONS "${flags}")

@@ -143,15 +143,7 @@ const KernelTable& table_of(CpuIsa isa) {
     }
 #endif
 #if VRT_KERNELS_NEON
-    case CpuIsa::neon: {  // so far: the reference table with the NEON packed-weight kernels
-      static const KernelTable t = [] {
-        KernelTable n = derived_table(ref_kernel_table(), CpuIsa::neon, neon::qmatmul_int8_rows);
-        n.qmatmul_f32_rows = neon::qmatmul_f32_rows;
-        n.quantize_acts = neon::quantize_acts;
-        return n;
-      }();
-      return t;
-    }
+    case CpuIsa::neon: return neon_kernel_table();
 #endif
 #if VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD
     case CpuIsa::neon_dotprod: {

@@ -27,8 +27,8 @@ namespace vrt::kernels {
 // vpdpbusd (AVX-VNNI / AVX512-VNNI); every other kernel is the base table's. avx512amx: the
 // avx512vnni table with that matmul on AMX int8 tiles from 9 x rows on. (Values are stable:
 // benchmarks pass them as numbers.)
-// neon (AArch64): the ref table with NEON packed-weight kernels (the other NEON kernels are to
-// come); neon-dotprod: the neon table with the int8 matmul on SDOT.
+// neon (AArch64): NEON kernels throughout (float matmul, elementwise, attention, packed
+// weights); neon-dotprod: the neon table with the int8 matmul on SDOT.
 enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni, avx512amx, neon, neon_dotprod };
 
 const char* isa_name(CpuIsa isa);
@@ -110,7 +110,10 @@ struct KernelTable {
                         std::int8_t* a, float* scale, std::int32_t* sums) = nullptr;
   // out = softmax(scale * q.K^T) V for each of `count` (1..kMaxAttendRows) query rows over one
   // head (fp32; max subtracted). A row's result depends only on that row's arguments, never on
-  // the other rows of the call (so any grouping of rows gives the same bits).
+  // the other rows of the call (so any grouping of rows gives the same bits), and is the same
+  // on every table: a score is (even + odd) * scale, the two fused chains over the even and the
+  // odd dimensions in order; numerators exp(s - max) with kernels.h's exp; their sum in 8 lanes
+  // (kernels.h); out[c] = (fused chain of p_j v_j[c] over positions in order) * (1 / sum).
   void (*attend_rows)(const AttendRowArgs* rows, int count) = nullptr;
 };
 
@@ -123,11 +126,18 @@ inline constexpr std::int64_t kMatmulRowAlign = 16;
 const KernelTable& ref_kernel_table();
 const KernelTable& avx2_kernel_table();
 const KernelTable& avx512_kernel_table();
+const KernelTable& neon_kernel_table();
 // The VNNI and AMX tables differ from their base only in this matmul (kernel_table.cpp builds them).
 void avx2vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);    // avx2/avx2_quant_vnni.cpp
 void avx512vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // avx512/avx512_quant_vnni.cpp
 void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);   // avx512/avx512_quant_amx.cpp
 void neon_dotprod_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // neon/neon_quant_dotprod.cpp
+// The AVX2 kernels the AVX-512 tables share: kernels.h's 8-lane sums are one ymm (AVX-512 CPUs
+// run them at the same memory-bound speed; a zmm would sum in another order).
+namespace avx2 {
+void gemv_rows(const MatmulArgs& a, std::int64_t r0, std::int64_t r1);  // avx2/avx2_matmul.cpp, m <= 16
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
+}  // namespace avx2
 // Whether this build has the ISA's kernels: vrt_isa_sources (cmake/layers.cmake) leaves an
 // ISA's files out on another architecture or with a compiler lacking its flags.
 bool isa_built(CpuIsa isa);

@@ -6,11 +6,22 @@
 //   rms_norm: y[i, :] = x[i, :] * rsqrt(mean_c x[i, c]^2 + eps) * w[:]
 //   gelu:     x = 0.5 x (1 + erf(x / sqrt 2))          (exact erf GELU, not the tanh one)
 //   silu_mul: out = g / (1 + exp(-g)) * u
-// Weights are converted to fp32 exactly (BF16/F16 are subsets of fp32) and all sums are fp32
-// (FMA allowed), so every ISA path computes the model's exact fp32 math up to summation order.
+// Weights are converted to fp32 exactly (BF16/F16 are subsets of fp32) and all sums are fp32.
 //
-// Every call goes through the kernel table chosen once from CPUID (kernel_table.h; VRT_ISA =
-// ref|avx2|avx512 overrides it). Kernels trust their inputs: the model validates shapes, and
+// Same bits on every table (ref, AVX2, AVX-512, NEON; x86-64 and AArch64), so a model gives the
+// same tokens and logits on every machine: the scalar reference (ref/ref_kernels.cpp) defines
+// the order of every operation and each ISA reproduces it.
+//   * Reductions (matmul with m <= kRowStableRows, rms_norm's sum of squares, the softmax sum):
+//     8 lanes, term c in lane c mod 8, each lane one fused multiply-add (or add) chain in order,
+//     lanes added as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)); then + bias.
+//   * exp and erf: one polynomial (simd/elementwise.h) with fused multiply-adds.
+//   * attention: see AttendRowArgs in kernel_table.h.
+// Exception: matmul with m > kRowStableRows (W packed into outer-product tiles, the
+// compute-bound encoder and prefill over float weights) sums in its own order per ISA, within
+// the usual bound; matmul_row_stable never takes it. Packed (quantized) weights: quant.h, exact.
+//
+// Every call goes through the kernel table chosen once from CPU features (kernel_table.h;
+// VRT_ISA overrides it). Kernels trust their inputs: the model validates shapes, and
 // kernels only VRT_DCHECK them in debug and sanitizer builds.
 #pragma once
 
@@ -31,9 +42,10 @@ struct WeightView {  // row-major [rows, cols] = PyTorch Linear [out, in]
 // x: [m, cols] with row stride ldx (>= cols); y: [m, rows] with row stride ldy (>= rows); y must
 // not overlap x. Threads split the rows of W (each weight row is read once for all m inputs);
 // pool may be nullptr (single-threaded). m == 0 or rows == 0 is a no-op.
-// y is bitwise the same for any thread count. Summation order (hence the last bits) differs
-// between ISAs and, per ISA, between m <= 16 (W streamed, dot-shaped tiles) and m > 16 (W packed,
-// outer-product tiles), so one row of x may not give bitwise the same y alone and in a batch.
+// y is bitwise the same for any thread count. m <= 16 (W streamed, dot-shaped tiles): the same
+// bits on every table, and a row's bits do not depend on the others; m > 16 (W packed,
+// outer-product tiles): an order of its own per ISA, so one row of x may not give bitwise the
+// same y alone and in a batch.
 void matmul(const float* x, std::int64_t m, std::int64_t ldx, const WeightView& w,
             const float* bias, float* y, std::int64_t ldy, ThreadPool* pool);
 

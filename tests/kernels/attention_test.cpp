@@ -2,7 +2,7 @@
 // cache (keys in key_index's 16-position blocks, values as rows; fp32 or f16), including
 // wrap-around, one key, and head sizes with and without a SIMD path; and rows attended
 // together (shared keys, overlapping ranges, up to kMaxAttendRows) give each row's result
-// alone, bit for bit.
+// alone, bit for bit, and the scalar reference's bits.
 // Bound: scores, exp and the weighted sum in fp32 with ~1 ulp exp: relative error of the
 // output within 1e-5 of max|v| (n <= 900 terms of weights summing to 1).
 #include <gtest/gtest.h>
@@ -145,6 +145,10 @@ TEST_P(AttendRowTest, GroupedRowsEqualRowsAloneBitwise) {
             << "hd " << hd << " row " << r << " of " << count << " first " << g[r].first;
         ASSERT_EQ(0, std::memcmp(scores[r].data(), scores1[r].data(), scores[r].size() * sizeof(float)))
             << "hd " << hd << " row " << r << " of " << count;
+        // And the reference's bits (kernels.h: the same bits on every table).
+        ref_kernel_table().attend_rows(&one, 1);
+        ASSERT_EQ(0, std::memcmp(out[r].data(), out1[r].data(), out[r].size() * sizeof(float)))
+            << "differs from the reference: hd " << hd << " row " << r << " of " << count << " f16 " << f16;
       }
     }
   }

@@ -15,12 +15,14 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "isa_test_util.h"
+#include "kernels/kernel_table.h"
 #include "kernels/kernels.h"
 #include "test_util.h"
 
@@ -172,6 +174,39 @@ TEST_P(ElementwiseTest, SiluMul) {
       if (std::fabs(want) > 1e-30) worst = std::max(worst, err / (kU * std::fabs(want)));
     }
     if (len == g.size()) std::printf("silu_mul worst error: %.2f u\n", worst);
+  }
+}
+
+// Every table gives the reference's bits (kernels.h): rms_norm over lengths around the lane
+// counts, gelu and silu_mul over the whole exp / erf range and special values.
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0 || (std::isnan(a) && std::isnan(b)); }
+
+TEST_P(ElementwiseTest, EqualsReferenceBitwise) {
+  const KernelTable& ref = ref_kernel_table();
+  std::mt19937 rng(21);
+  for (std::int64_t n : {1, 5, 7, 8, 9, 15, 16, 17, 33, 100, 1280, 3072}) {
+    const std::int64_t m = 2;
+    const auto x = random_vec(static_cast<std::size_t>(m * n), rng, -3.0f, 3.0f);
+    const auto w = random_vec(static_cast<std::size_t>(n), rng, 0.5f, 1.5f);
+    std::vector<float> y(x.size()), want(x.size());
+    rms_norm(x.data(), m, n, w.data(), 1e-5f, y.data());
+    ref.rms_norm(x.data(), m, n, w.data(), 1e-5f, want.data());
+    for (std::size_t i = 0; i < y.size(); ++i) ASSERT_TRUE(same_bits(y[i], want[i])) << "rms_norm n=" << n << " i=" << i;
+  }
+  std::vector<float> g = random_vec(30000, rng, -30.0f, 30.0f);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 3.9f, 4.0f, -4.0f, 5.657f, 80.0f, 88.7f, 89.0f, 89.5f, 100.0f,
+                  -80.0f, -87.0f, -87.4f, -103.9f, -104.0f, -104.2f, -150.0f, 1e6f, -1e6f, kInf, -kInf, kNaN})
+    g.push_back(v);
+  const auto u = random_vec(g.size(), rng, -3.0f, 3.0f);
+  for (std::size_t len : {g.size(), std::size_t{13}}) {
+    const auto n = static_cast<std::int64_t>(len);
+    std::vector<float> y(g.begin(), g.begin() + n), want = y;
+    gelu(y.data(), n);
+    ref.gelu(want.data(), n);
+    for (std::size_t i = 0; i < len; ++i) ASSERT_TRUE(same_bits(y[i], want[i])) << "gelu x=" << g[i] << " " << y[i] << " " << want[i];
+    silu_mul(g.data(), u.data(), y.data(), n);
+    ref.silu_mul(g.data(), u.data(), want.data(), n);
+    for (std::size_t i = 0; i < len; ++i) ASSERT_TRUE(same_bits(y[i], want[i])) << "silu g=" << g[i] << " " << y[i] << " " << want[i];
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include "common/half.h"
 #include "isa_test_util.h"
+#include "kernels/kernel_table.h"
 #include "kernels/kernels.h"
 #include "voxtral_rt/error.h"
 
@@ -193,6 +194,32 @@ TEST_P(MatmulTest, RowsUpTo16AreBatchIndependent) {
         matmul(x.data(), m, cols, w.view(), bias.data(), y.data(), rows, pool_of(2));
         ASSERT_EQ(0, std::memcmp(y.data(), alone.data(), y.size() * sizeof(float)))
             << "m=" << m << " rows=" << rows << " dtype=" << dtype_str(dtype);
+      }
+    }
+  }
+}
+
+// Up to kRowStableRows rows every table gives the reference's bits (kernels.h), for every dtype,
+// row and column tails, bias or not.
+TEST_P(MatmulTest, SmallMEqualsReferenceBitwise) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (const DType dtype : {DType::bf16, DType::f16, DType::f32}) {
+    for (const std::int64_t cols : {1, 7, 8, 9, 64, 333, 1280}) {
+      const std::int64_t rows = 37;
+      const Weights w = make_weights(dtype, rows, cols, rng);
+      std::vector<float> x(static_cast<std::size_t>(kRowStableRows * cols)), bias(static_cast<std::size_t>(rows));
+      for (auto& v : x) v = nd(rng);
+      for (auto& v : bias) v = nd(rng);
+      for (std::int64_t m = 1; m <= kRowStableRows; ++m) {
+        for (const bool bias_on : {false, true}) {
+          std::vector<float> y(static_cast<std::size_t>(m * rows)), want(y.size());
+          matmul(x.data(), m, cols, w.view(), bias_on ? bias.data() : nullptr, y.data(), rows, pool_of(2));
+          const MatmulArgs args{x.data(), m, cols, w.view(), bias_on ? bias.data() : nullptr, want.data(), rows};
+          ref_kernel_table().matmul_rows(args, 0, rows);
+          ASSERT_EQ(0, std::memcmp(y.data(), want.data(), y.size() * sizeof(float)))
+              << "m=" << m << " cols=" << cols << " dtype=" << dtype_str(dtype) << " bias=" << bias_on;
+        }
       }
     }
   }

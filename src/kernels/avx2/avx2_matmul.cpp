@@ -31,6 +31,8 @@ void matmul_rows(const MatmulArgs& a, i64 r0, i64 r1) {
 
 }  // namespace
 
+void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1) { simd::gemv_rows<Avx2>(a, r0, r1); }
+
 void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out) { simd::convert_rows<Avx2>(w, r0, r1, out); }
 
 }  // namespace avx2
@@ -40,7 +42,7 @@ const KernelTable& avx2_kernel_table() {
                                  avx2::convert_rows, avx2::argmax,  avx2::rms_norm,
                                  avx2::gelu,         avx2::silu_mul,
                                  avx2::qmatmul_f32_rows, avx2::qmatmul_int8_rows, avx2::quantize_acts,
-                                 ref_kernel_table().attend_rows};
+                                 avx2::attend_rows};
   return table;
 }
 

@@ -33,10 +33,11 @@ inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
+// ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): kernels.h's 8-lane tree (as hsum4's).
 inline float hsum(__m256 v) {
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+  const __m256 h = _mm256_hadd_ps(v, v);  // [v01 v23 v01 v23 | v45 v67 v45 v67]
+  const __m256 h2 = _mm256_hadd_ps(h, h);
+  return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(h2), _mm256_extractf128_ps(h2, 1)));
 }
 
 inline float hmax(__m256 v) {
@@ -130,6 +131,23 @@ struct Avx2 {
     return t.n == kLanes ? load_w<D>(p, c) : load_w_tail<D>(p, c, t);
   }
 
+  // Attention (simd/attention.h): rows per group of score chains (2 R accumulators + 2 key
+  // vectors + a broadcast), value accumulators; the softmax sum's 8 lanes are one register.
+  static constexpr int kScoreRows = 4;
+  static constexpr int kAccRegs = 12;
+  template <bool F16>
+  static vf load_kv(const void* base, i64 index) {  // 8 cache values as fp32 (f16: exact)
+    if constexpr (F16) {
+      return load_f16(static_cast<const std::uint16_t*>(base) + index);
+    } else {
+      return _mm256_loadu_ps(static_cast<const float*>(base) + index);
+    }
+  }
+  using v8 = __m256;
+  static v8 zero8() { return _mm256_setzero_ps(); }
+  static v8 add8(v8 acc, vf e) { return _mm256_add_ps(acc, e); }
+  static float hsum8(v8 v) { return avx2::hsum(v); }
+
   // y[0..3] = the sums of a, b, c, d (+ bias[r .. r + 3] when bias != nullptr).
   static void store_sums4(float* y, vf a, vf b, vf c, vf d, const float* bias, i64 r) {
     __m128 s = hsum4(a, b, c, d);
@@ -176,9 +194,11 @@ struct Avx2 {
 }  // namespace
 
 void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out);  // avx2_matmul.cpp
+void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx2_matmul.cpp, m <= 16
 std::int64_t argmax(const float* x, std::int64_t n);                 // avx2_elementwise.cpp
 void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
 void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
+void attend_rows(const AttendRowArgs* rows, int count);              // avx2_attention.cpp
 
 }  // namespace vrt::kernels::avx2

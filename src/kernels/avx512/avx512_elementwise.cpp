@@ -1,6 +1,7 @@
 // AVX-512 elementwise kernels (kernels.h): argmax here, two passes (vector max ignoring NaN,
-// then the first index equal to it); RMSNorm, exact GELU and the SiLU gate are
-// ../simd/elementwise.h on the Avx512 traits (exp's 2^n with vscalefps). Column tails are masked.
+// then the first index equal to it); exact GELU and the SiLU gate are ../simd/elementwise.h on
+// the Avx512 traits (exp's 2^n with vscalefps). Column tails are masked. (RMSNorm is the AVX2
+// one: kernels.h's 8-lane sum.)
 #include "kernels/kernel_table.h"
 
 // Compiled only through vrt_isa_sources (cmake/layers.cmake), which gives it these flags.
@@ -36,10 +37,6 @@ std::int64_t argmax(const float* x, std::int64_t n) {
     if (eq != 0) return i + __builtin_ctz(eq);
   }
   return 0;
-}
-
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y) {
-  simd::rms_norm<Avx512>(x, m, n, w, eps, y);
 }
 
 void gelu(float* x, std::int64_t n) { simd::gelu<Avx512>(x, n); }

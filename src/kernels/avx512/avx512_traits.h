@@ -177,6 +177,29 @@ struct Avx512 {
     }
   }
 
+  // Attention (simd/attention.h): rows per group of score chains, value accumulators (of 32
+  // zmm); the softmax sum's 8 lanes are a ymm, a 16-lane vector added as its halves in order.
+  static constexpr int kScoreRows = 8;
+  static constexpr int kAccRegs = 16;
+  template <bool F16>
+  static vf load_kv(const void* base, i64 index) {  // 16 cache values as fp32 (f16: exact)
+    if constexpr (F16) {
+      return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const std::uint16_t*>(base) + index)));
+    } else {
+      return _mm512_loadu_ps(static_cast<const float*>(base) + index);
+    }
+  }
+  using v8 = __m256;
+  static v8 zero8() { return _mm256_setzero_ps(); }
+  static v8 add8(v8 acc, vf e) {
+    return _mm256_add_ps(_mm256_add_ps(acc, _mm512_castps512_ps256(e)), _mm512_extractf32x8_ps(e, 1));
+  }
+  static float hsum8(v8 v) {  // kernels.h's tree, as avx2::hsum
+    const __m256 h = _mm256_hadd_ps(v, v);
+    const __m256 h2 = _mm256_hadd_ps(h, h);
+    return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(h2), _mm256_extractf128_ps(h2, 1)));
+  }
+
   // Elementwise (simd/elementwise.h). exp: 2^n applied with vscalefps, so overflow gives inf
   // and underflow 0 without clamping. erf: no NaN fix-up (min/max turn NaN into 1; gelu(NaN)
   // is still NaN through the x factor).
@@ -188,8 +211,7 @@ struct Avx512 {
 }  // namespace
 
 // Entry points of the AVX-512 files (single-threaded, rows [r0, r1) of the output).
-void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx512_gemv.cpp, small m
 void gemm_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx512_gemm.cpp, large m
-void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out);  // avx512_gemv.cpp
+void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out);  // avx512_convert.cpp
 
 }  // namespace vrt::kernels::avx512

@@ -128,5 +128,11 @@ void qmatmul_f32_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
 void qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);
 void quantize_acts(const float* x, std::int64_t m, std::int64_t ldx, std::int64_t cols, std::int8_t* a,
                    float* scale, std::int32_t* sums);
+// The float kernels (neon_elementwise.cpp, neon_attention.cpp; the table: neon_matmul.cpp).
+std::int64_t argmax(const float* x, std::int64_t n);
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
+void gelu(float* x, std::int64_t n);
+void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
+void attend_rows(const AttendRowArgs* rows, int count);
 }  // namespace neon
 }  // namespace vrt::kernels

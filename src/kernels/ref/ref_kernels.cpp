@@ -1,11 +1,13 @@
-// Portable scalar kernels: the oracle every ISA path is tested against, and the fallback on
-// CPUs without AVX2. Same math as kernels.h; plain C++ with no intrinsics.
+// Portable scalar kernels: the oracle every ISA path is tested against, and the definition of
+// the arithmetic every table reproduces bit for bit (kernels.h, "Same bits on every table").
+// Plain C++ with no intrinsics; the vector exp / erf are ../simd/elementwise.h on a one-lane
+// traits class, so the polynomial is written once.
 //
 // matmul: for each block of kBlockRows W rows, convert the block to fp32 once (thread scratch)
-// and take its dot products with all m rows of x. Dots accumulate in kLanes independent fp32
-// partial sums (c mod kLanes), added pairwise at the end: the compiler can vectorize that
-// without -ffast-math, and the error bound is the usual one for any summation order
-// (|err| <= cols * 2^-24 * sum|x*w| to first order).
+// and take its dot products with all m rows of x. A dot is 8 fused multiply-add chains (term c in
+// lane c mod 8) added as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)): 8 lanes are one AVX2
+// register, two NEON ones, half an AVX-512 one, so every ISA computes exactly this order at full
+// width. Error bound as for any order: |err| <= cols * 2^-24 * sum|x*w| to first order.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "common/half.h"
 #include "kernels/kernel_table.h"
 #include "kernels/ref/ref_quant.h"
+#include "kernels/simd/elementwise.h"
 
 namespace vrt::kernels {
 
@@ -21,6 +24,38 @@ namespace {
 
 constexpr std::int64_t kBlockRows = 16;
 constexpr int kLanes = 8;
+
+// One lane of the ISA traits (simd/elementwise.h), with x86's minps / maxps semantics (the second
+// operand when either is NaN) and fused multiply-adds, as every table computes them.
+struct Scalar {
+  using vf = float;
+  static vf zero() { return 0.0f; }
+  static vf set1(float v) { return v; }
+  static vf add(vf a, vf b) { return a + b; }
+  static vf sub(vf a, vf b) { return a - b; }
+  static vf mul(vf a, vf b) { return a * b; }
+  static vf div(vf a, vf b) { return a / b; }
+  static vf min(vf a, vf b) { return a < b ? a : b; }
+  static vf max(vf a, vf b) { return a > b ? a : b; }
+  static vf fma(vf a, vf b, vf c) { return std::fma(a, b, c); }
+  static vf fnma(vf a, vf b, vf c) { return std::fma(-a, b, c); }
+  static vf round_nearest(vf v) { return std::nearbyint(v); }  // ties to even (default mode)
+  static vf exp_clamp(vf x) { return max(min(x, 89.0f), -104.0f); }
+  static float pow2i(int n) {  // 2^n, n in [-126, 127]
+    const std::uint32_t bits = static_cast<std::uint32_t>(n + 127) << 23;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  static vf exp_scale(vf p, vf n, vf x) {  // p 2^n as two exact factors (avx2_traits.h)
+    if (x != x) return x;
+    const int ni = static_cast<int>(n), n1 = ni >> 1;
+    return p * pow2i(n1) * pow2i(ni - n1);
+  }
+  static vf erf_nan(vf e, vf x) { return x != x ? x : e; }
+};
+
+float sum8(const float (&l)[kLanes]) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }
 
 void rows_to_f32(const WeightView& w, std::int64_t r0, std::int64_t r1, float* out) {
   const std::int64_t n = (r1 - r0) * w.cols;
@@ -46,15 +81,8 @@ void rows_to_f32(const WeightView& w, std::int64_t r0, std::int64_t r1, float* o
 
 float dot(const float* a, const float* b, std::int64_t n) {
   float acc[kLanes] = {};
-  std::int64_t c = 0;
-  for (; c + kLanes <= n; c += kLanes) {
-    for (int l = 0; l < kLanes; ++l) acc[l] += a[c + l] * b[c + l];
-  }
-  for (int l = 0; c < n; ++c, ++l) acc[l] += a[c] * b[c];
-  for (int width = kLanes / 2; width >= 1; width /= 2) {
-    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-  }
-  return acc[0];
+  for (std::int64_t c = 0; c < n; ++c) acc[c % kLanes] = std::fma(a[c], b[c], acc[c % kLanes]);
+  return sum8(acc);
 }
 
 void matmul_rows(const MatmulArgs& a, std::int64_t r0, std::int64_t r1) {
@@ -99,12 +127,11 @@ void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, fl
 }
 
 void gelu(float* x, std::int64_t n) {
-  constexpr float kInvSqrt2 = 0.70710678118654752f;
-  for (std::int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+  for (std::int64_t i = 0; i < n; ++i) x[i] = simd::gelu_ps<Scalar>(x[i]);
 }
 
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  for (std::int64_t i = 0; i < n; ++i) out[i] = simd::silu_mul_ps<Scalar>(g[i], u[i]);
 }
 
 // Element i of a ring cache of float or f16 values.
@@ -112,25 +139,32 @@ float kv_at(const AttendRowArgs& a, const void* base, std::int64_t i) {
   return a.kv_f16 ? f16_to_f32(static_cast<const std::uint16_t*>(base)[i]) : static_cast<const float*>(base)[i];
 }
 
-// Scores, max, exp, then the weighted sum of values in position order.
+// A key's score: fused chains over the even and the odd dimensions in order, added, times the
+// scale (a SIMD kernel holds 16 keys' chains in the lanes of one block). Softmax numerators
+// exp(s - max) with the vector exp, their sum in 8 lanes (position mod 8, as dot), and each output
+// column a fused chain over the positions in order, times 1 / sum at the end.
 void attend_row(const AttendRowArgs& a) {
   float mx = -INFINITY;
   for (std::int64_t j = 0; j < a.n; ++j) {
-    float d = 0;
-    for (std::int64_t c = 0; c < a.head_dim; ++c) d += a.q[c] * kv_at(a, a.k, key_index(a, a.first + j, c));
-    a.scores[j] = d * a.scale;
-    mx = std::fmax(mx, a.scores[j]);
+    float even = 0.0f, odd = 0.0f;
+    for (std::int64_t c = 0; c < a.head_dim; ++c) {
+      float& acc = c % 2 == 0 ? even : odd;
+      acc = std::fma(a.q[c], kv_at(a, a.k, key_index(a, a.first + j, c)), acc);
+    }
+    a.scores[j] = (even + odd) * a.scale;
+    mx = Scalar::max(a.scores[j], mx);
   }
-  float sum = 0;
+  float lanes[kLanes] = {};
   for (std::int64_t j = 0; j < a.n; ++j) {
-    a.scores[j] = std::exp(a.scores[j] - mx);
-    sum += a.scores[j];
+    a.scores[j] = simd::exp_ps<Scalar>(a.scores[j] - mx);
+    lanes[j % kLanes] += a.scores[j];
   }
-  const float inv = 1.0f / sum;
-  for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] = 0.0f;
-  for (std::int64_t j = 0; j < a.n; ++j) {
-    const float w = a.scores[j] * inv;
-    for (std::int64_t c = 0; c < a.head_dim; ++c) a.out[c] += w * kv_at(a, a.v, ((a.first + j) % a.capacity) * a.stride + c);
+  const float inv = 1.0f / sum8(lanes);
+  for (std::int64_t c = 0; c < a.head_dim; ++c) {
+    float o = 0.0f;
+    for (std::int64_t j = 0; j < a.n; ++j)
+      o = std::fma(a.scores[j], kv_at(a, a.v, ((a.first + j) % a.capacity) * a.stride + c), o);
+    a.out[c] = o * inv;
   }
 }
 

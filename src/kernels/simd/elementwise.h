@@ -64,26 +64,27 @@ inline typename T::vf silu_mul_ps(typename T::vf g, typename T::vf u) {
   return T::mul(T::div(g, den), u);
 }
 
+// The sum of squares as kernels.h's 8-lane dot (T::hsum is that order's tree); T has 8 lanes
+// (the AVX-512 table uses the AVX2 instance).
 template <class T>
 void rms_norm(const float* x, i64 m, i64 n, const float* w, float eps, float* y) {
   using vf = typename T::vf;
   constexpr int L = T::kLanes;
+  static_assert(L == 8, "rms_norm: kernels.h's 8-lane sum");
   for (i64 row = 0; row < m; ++row) {
     const float* xi = x + row * n;
     float* yi = y + row * n;
-    vf s0 = T::zero(), s1 = T::zero();
+    vf s = T::zero();
     i64 c = 0;
-    for (; c + 2 * L <= n; c += 2 * L) {
+    for (; c + L <= n; c += L) {
       const vf a = T::loadu(xi + c);
-      const vf b = T::loadu(xi + c + L);
-      s0 = T::fma(a, a, s0);
-      s1 = T::fma(b, b, s1);
+      s = T::fma(a, a, s);
     }
-    for (; c < n; c += L) {
-      const vf a = T::load_tail(xi + c, T::tail(min_i64(L, n - c)));
-      s0 = T::fma(a, a, s0);
+    if (c < n) {
+      const vf a = T::load_tail(xi + c, T::tail(n - c));
+      s = T::fma(a, a, s);
     }
-    const float ss = T::hsum(T::add(s0, s1));
+    const float ss = T::hsum(s);
     const float scale = 1.0f / T::sqrt_ss(ss / static_cast<float>(n) + eps);
     const vf sv = T::set1(scale);
     for (c = 0; c < n; c += L) {
