@@ -12,9 +12,11 @@
 
 #include <algorithm>
 
+// A spin-wait hint (no intrinsic header outside src/kernels' ISA files).
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define VRT_CPU_PAUSE() _mm_pause()
+#define VRT_CPU_PAUSE() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define VRT_CPU_PAUSE() __asm__ __volatile__("yield")
 #else
 #define VRT_CPU_PAUSE() ((void)0)
 #endif
