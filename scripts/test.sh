@@ -7,6 +7,12 @@
 #                                   tests run under qemu-user twice: -cpu max (NEON, dotprod,
 #                                   i8mm, bf16, fp16), then -cpu cortex-a72 (plain ARMv8.0 NEON);
 #                                   VRT_QEMU_CPUS="max cortex-a72" chooses the cores.
+#   scripts/test.sh --arch arm64 --ci
+#                                   the part of it that .ci/run runs (docs/ARM64.md): only the
+#                                   programs it needs, the kernel tests under both cores, then
+#                                   tests/arm64/cross_arch_check.sh against the x86 build in
+#                                   build/ (transcribe, packed dumps bitwise, streaming ==
+#                                   offline, server round trip under qemu).
 # Extra arguments after the options go to ctest (e.g. -L unit, -R Mel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +33,11 @@ elif [[ "${1:-}" == "--arch" ]]; then
   if [[ "$arch" != arm64 ]]; then
     echo "test.sh: unknown --arch '$arch' (supported: arm64)" >&2
     exit 2
+  fi
+  ci=0
+  if [[ "${1:-}" == "--ci" ]]; then
+    ci=1
+    shift
   fi
   # Host tools and the arm64 libraries (multiarch), installed only when missing.
   scripts/setup.sh --packages-only
@@ -52,7 +63,20 @@ elif [[ "${1:-}" == "--arch" ]]; then
   [[ -f "$build/CMakeCache.txt" ]] && generator=()
   # No microphone (no arm64 libpulse here); the emulator comes from the toolchain file.
   cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" \
-        -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DVRT_MIC=OFF >&2
+        -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DVRT_MIC=OFF \
+        -DVRT_BUILD_BENCH="$((ci ? 0 : 1))" >&2
+  if ((ci)); then
+    [[ -x build/bin/voxtral-rt ]] || { echo "test.sh --arch arm64 --ci: needs the x86 build (scripts/test.sh) in build/" >&2; exit 2; }
+    cmake --build "$build" -j"$(nproc)" --target voxtral-rt test_kernels test_kernels_quant >&2
+    rc=0
+    for cpu in ${VRT_QEMU_CPUS:-max cortex-a72}; do
+      echo "=== arm64 kernel tests under qemu-aarch64 -cpu $cpu ===" >&2
+      VRT_QEMU_CPU="$cpu" ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L kernels "$@" || rc=1
+    done
+    echo "=== arm64 against x86-64: tests/arm64/cross_arch_check.sh ===" >&2
+    tests/arm64/cross_arch_check.sh build "$build" "$(sed -n 's/^VRT_SHARED_DATA:PATH=//p' build/CMakeCache.txt)" || rc=1
+    exit "$rc"
+  fi
   cmake --build "$build" -j"$(nproc)" >&2
   # Not under emulation: labels slow (memory measurements, soaks; native only), qemu_slow and
   # qemu_skip (cannot run there; see tests/CMakeLists.txt), and the test cases named in
