@@ -331,8 +331,10 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
   EXPECT_EQ(parse_isa("avx512amx"), CpuIsa::avx512amx);
   EXPECT_EQ(parse_isa("neon"), CpuIsa::neon);
   EXPECT_EQ(parse_isa("neon-dotprod"), CpuIsa::neon_dotprod);
+  EXPECT_EQ(parse_isa("neon-i8mm"), CpuIsa::neon_i8mm);
+  EXPECT_STREQ(isa_name(CpuIsa::neon_i8mm), "neon-i8mm");
   for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx,
-                     CpuIsa::neon, CpuIsa::neon_dotprod}) {
+                     CpuIsa::neon, CpuIsa::neon_dotprod, CpuIsa::neon_i8mm}) {
     if (!isa_supported(isa, cpu_features())) continue;
     const KernelTable& t = select_kernels(cpu_features(), isa);
     EXPECT_EQ(t.isa, isa);
@@ -342,10 +344,11 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_NE(t.quantize_acts, ref_kernel_table().quantize_acts) << isa_name(isa);
   }
   // The VNNI tables differ from their base only in the int8 matmul.
-  // (avx512amx likewise over avx512vnni.)
+  // (avx512amx likewise over avx512vnni, neon-dotprod over neon, neon-i8mm over neon-dotprod.)
   for (auto [vnni, base] : {std::pair{CpuIsa::avx512vnni, CpuIsa::avx512}, std::pair{CpuIsa::avx2vnni, CpuIsa::avx2},
                             std::pair{CpuIsa::avx512amx, CpuIsa::avx512vnni},
-                            std::pair{CpuIsa::neon_dotprod, CpuIsa::neon}}) {
+                            std::pair{CpuIsa::neon_dotprod, CpuIsa::neon},
+                            std::pair{CpuIsa::neon_i8mm, CpuIsa::neon_dotprod}}) {
     if (!isa_supported(vnni, cpu_features())) continue;
     const KernelTable& v = select_kernels(cpu_features(), vnni);
     const KernelTable& b = select_kernels(cpu_features(), base);
@@ -364,6 +367,10 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_EQ(best_isa(f), CpuIsa::avx512vnni);
     f.avx512vnni = false;
     EXPECT_EQ(best_isa(f), CpuIsa::avx512);
+  }
+  if (isa_supported(CpuIsa::neon_i8mm, f)) {
+    EXPECT_EQ(best_isa(f), CpuIsa::neon_i8mm);
+    f.i8mm = false;
   }
   if (isa_supported(CpuIsa::neon_dotprod, f)) {
     EXPECT_EQ(best_isa(f), CpuIsa::neon_dotprod);
