@@ -26,6 +26,7 @@ const char* isa_name(CpuIsa isa) {
     case CpuIsa::avx512amx: return "avx512amx";
     case CpuIsa::neon: return "neon";
     case CpuIsa::neon_dotprod: return "neon-dotprod";
+    case CpuIsa::neon_i8mm: return "neon-i8mm";
   }
   return "unknown";
 }
@@ -39,8 +40,10 @@ CpuIsa parse_isa(std::string_view name) {
   if (name == "avx512amx") return CpuIsa::avx512amx;
   if (name == "neon") return CpuIsa::neon;
   if (name == "neon-dotprod") return CpuIsa::neon_dotprod;
-  throw Error(Status::invalid_argument, "unknown ISA '" + std::string(name) +
-                                            "' (expected ref, avx2, avx2vnni, avx512, avx512vnni, avx512amx, neon or neon-dotprod)");
+  if (name == "neon-i8mm") return CpuIsa::neon_i8mm;
+  throw Error(Status::invalid_argument,
+              "unknown ISA '" + std::string(name) +
+                  "' (expected ref, avx2, avx2vnni, avx512, avx512vnni, avx512amx, neon, neon-dotprod or neon-i8mm)");
 }
 
 // Defined by vrt_isa_sources for the ISAs whose files this build compiles.
@@ -65,6 +68,9 @@ CpuIsa parse_isa(std::string_view name) {
 #ifndef VRT_KERNELS_NEONDOTPROD
 #define VRT_KERNELS_NEONDOTPROD 0
 #endif
+#ifndef VRT_KERNELS_NEONI8MM
+#define VRT_KERNELS_NEONI8MM 0
+#endif
 
 bool isa_built(CpuIsa isa) {
   switch (isa) {
@@ -76,6 +82,7 @@ bool isa_built(CpuIsa isa) {
     case CpuIsa::avx512amx: return VRT_KERNELS_AVX512AMX;
     case CpuIsa::neon: return VRT_KERNELS_NEON;
     case CpuIsa::neon_dotprod: return VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD;
+    case CpuIsa::neon_i8mm: return VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD && VRT_KERNELS_NEONI8MM;
   }
   return false;
 }
@@ -92,13 +99,14 @@ bool isa_supported(CpuIsa isa, const CpuFeatures& f) {
     case CpuIsa::avx512amx: return isa_supported(CpuIsa::avx512vnni, f) && f.amx_int8;
     case CpuIsa::neon: return f.neon;
     case CpuIsa::neon_dotprod: return f.neon && f.dotprod;
+    case CpuIsa::neon_i8mm: return f.neon && f.dotprod && f.i8mm;  // m = 1 runs the SDOT tiles
   }
   return false;
 }
 
 CpuIsa best_isa(const CpuFeatures& f) {
   for (CpuIsa isa : {CpuIsa::avx512amx, CpuIsa::avx512vnni, CpuIsa::avx512, CpuIsa::avx2vnni, CpuIsa::avx2,
-                     CpuIsa::neon_dotprod, CpuIsa::neon}) {
+                     CpuIsa::neon_i8mm, CpuIsa::neon_dotprod, CpuIsa::neon}) {
     if (isa_supported(isa, f)) return isa;
   }
   return CpuIsa::ref;
@@ -148,6 +156,12 @@ const KernelTable& table_of(CpuIsa isa) {
 #if VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD
     case CpuIsa::neon_dotprod: {
       static const KernelTable t = derived_table(table_of(CpuIsa::neon), isa, neon_dotprod_qmatmul_int8_rows);
+      return t;
+    }
+#endif
+#if VRT_KERNELS_NEON && VRT_KERNELS_NEONDOTPROD && VRT_KERNELS_NEONI8MM
+    case CpuIsa::neon_i8mm: {
+      static const KernelTable t = derived_table(table_of(CpuIsa::neon_dotprod), isa, neon_i8mm_qmatmul_int8_rows);
       return t;
     }
 #endif

@@ -2,9 +2,9 @@
 // (../shared/docs/style-anchors.md §7.3). Stages call kernels.h, which calls through the active
 // table; nothing outside src/kernels/<isa>/ is compiled with ISA flags.
 //
-// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni|avx512amx (x86-64) or neon|neon-dotprod
-// (AArch64) in the environment forces one (an ISA this CPU or OS cannot
-// run is an error, never a silent fallback); otherwise the best supported one. The scalar
+// Choice: VRT_ISA=ref|avx2|avx2vnni|avx512|avx512vnni|avx512amx (x86-64) or
+// neon|neon-dotprod|neon-i8mm (AArch64) in the environment forces one (an ISA this CPU or OS
+// cannot run is an error, never a silent fallback); otherwise the best supported one. The scalar
 // reference (kernels/ref) is always built: it is the oracle the tests compare against.
 //
 // ISA files must not instantiate standard-library templates (std::min, std::vector, ...): such
@@ -28,11 +28,12 @@ namespace vrt::kernels {
 // avx512vnni table with that matmul on AMX int8 tiles from 9 x rows on. (Values are stable:
 // benchmarks pass them as numbers.)
 // neon (AArch64): NEON kernels throughout (float matmul, elementwise, attention, packed
-// weights); neon-dotprod: the neon table with the int8 matmul on SDOT.
-enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni, avx512amx, neon, neon_dotprod };
+// weights); neon-dotprod: the neon table with the int8 matmul on SDOT; neon-i8mm: the neon-dotprod
+// table with that matmul on SMMLA (FEAT_I8MM) from 2 x rows on.
+enum class CpuIsa { ref, avx2, avx512, avx2vnni, avx512vnni, avx512amx, neon, neon_dotprod, neon_i8mm };
 
 const char* isa_name(CpuIsa isa);
-CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni" | "avx512amx" | "neon" | "neon-dotprod"; throws
+CpuIsa parse_isa(std::string_view name);  // "ref" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni" | "avx512amx" | "neon" | "neon-dotprod" | "neon-i8mm"; throws
 bool isa_supported(CpuIsa isa, const CpuFeatures& features);
 CpuIsa best_isa(const CpuFeatures& features);
 
@@ -132,6 +133,7 @@ void avx2vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int6
 void avx512vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // avx512/avx512_quant_vnni.cpp
 void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);   // avx512/avx512_quant_amx.cpp
 void neon_dotprod_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // neon/neon_quant_dotprod.cpp
+void neon_i8mm_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);     // neon/neon_quant_i8mm.cpp
 // The AVX2 kernels the AVX-512 tables share: kernels.h's 8-lane sums are one ymm (AVX-512 CPUs
 // run them at the same memory-bound speed; a zmm would sum in another order).
 namespace avx2 {
@@ -143,7 +145,7 @@ void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, fl
 bool isa_built(CpuIsa isa);
 
 // A copy of base with isa and name = isa_name(isa) and, when not null, this int8 matmul: the
-// VNNI and AMX tables. Not inline, so
+// VNNI, AMX, dotprod and i8mm tables. Not inline, so
 // that the table copy is compiled once, with baseline flags (see above).
 KernelTable derived_table(const KernelTable& base, CpuIsa isa,
                           void (*qmatmul_int8_rows)(const QMatmulArgs&, std::int64_t, std::int64_t) = nullptr);

@@ -217,13 +217,14 @@ INSTANTIATE_TEST_SUITE_P(Isa, ElementwiseTest, ::testing::ValuesIn(kAllIsas), is
 // and checks it: a known ISA name, the name of the table's own ISA, and the choice that
 // kernel_table.h documents: VRT_ISA when set, else the best ISA this CPU and OS support in the
 // order ref < avx2 < avx2vnni < avx512 < avx512vnni < avx512amx (x86-64), ref < neon <
-// neon-dotprod (AArch64). The IsaTest fixtures restore
+// neon-dotprod < neon-i8mm (AArch64). The IsaTest fixtures restore
 // the table they found, so in a full run this is still the process's initial choice.
 TEST(KernelSelection, PrintActive) {
   const std::string name = selected_isa();  // throws (the test fails) for a bad VRT_ISA
   std::printf("active ISA: %s\n", name.c_str());
   const std::vector<std::string> known{"ref",        "avx2",      "avx2vnni", "avx512",
-                                       "avx512vnni", "avx512amx", "neon",     "neon-dotprod"};
+                                       "avx512vnni", "avx512amx", "neon",     "neon-dotprod",
+                                       "neon-i8mm"};
   EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << name;
   EXPECT_EQ(name, isa_name(active_kernels().isa)) << "the table's name is not its ISA's";
   const char* env = std::getenv("VRT_ISA");
@@ -232,7 +233,7 @@ TEST(KernelSelection, PrintActive) {
   } else {
     std::string best = "ref";
     for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx,
-                       CpuIsa::neon, CpuIsa::neon_dotprod})
+                       CpuIsa::neon, CpuIsa::neon_dotprod, CpuIsa::neon_i8mm})
       if (isa_supported(isa, cpu_features())) best = isa_name(isa);
     EXPECT_EQ(name, best) << "usable features: " << cpu_features().describe();
   }
@@ -250,7 +251,7 @@ TEST(KernelSelection, EnvironmentOverride) {
                 "VRT_ISA=sse9 " + self + " --gtest_filter=KernelSelection.PrintActive", &out),
             0);
   EXPECT_NE(out.find("unknown ISA 'sse9'"), std::string::npos) << out;
-  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx512, CpuIsa::neon, CpuIsa::neon_dotprod}) {
+  for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx512, CpuIsa::neon, CpuIsa::neon_dotprod, CpuIsa::neon_i8mm}) {
     const int rc = vrt::test::run_command(std::string("VRT_ISA=") + isa_name(isa) + " " + self +
                                               " --gtest_filter=KernelSelection.PrintActive",
                                           &out);

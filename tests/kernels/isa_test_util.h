@@ -1,5 +1,5 @@
 // Helpers shared by the kernel tests: run a test once per ISA (ref always; avx2, avx2vnni,
-// avx512, avx512vnni, avx512amx, neon, neon-dotprod when this build, CPU and OS support them,
+// avx512, avx512vnni, avx512amx, neon, neon-dotprod, neon-i8mm when this build, CPU and OS support them,
 // skipped otherwise), with the active
 // kernel table forced to it.
 #pragma once
@@ -15,7 +15,7 @@ namespace vrt::kernels::test {
 
 inline constexpr CpuIsa kAllIsas[] = {CpuIsa::ref,    CpuIsa::avx2,       CpuIsa::avx2vnni,
                                       CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx,
-                                      CpuIsa::neon,   CpuIsa::neon_dotprod};
+                                      CpuIsa::neon,   CpuIsa::neon_dotprod, CpuIsa::neon_i8mm};
 
 // Fixture base: SetUp forces GetParam() (or skips when unsupported); TearDown restores the
 // table that was active before.

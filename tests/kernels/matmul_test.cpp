@@ -282,10 +282,20 @@ TEST(KernelSelection, ParseAndSupport) {
   EXPECT_EQ(parse_isa("ref"), CpuIsa::ref);
   EXPECT_EQ(parse_isa("avx2"), CpuIsa::avx2);
   EXPECT_EQ(parse_isa("avx512"), CpuIsa::avx512);
+  EXPECT_EQ(parse_isa("neon-i8mm"), CpuIsa::neon_i8mm);
   EXPECT_THROW(parse_isa("sse9"), Error);
+  EXPECT_THROW(parse_isa("neon_i8mm"), Error);  // the name has a '-'
+  for (CpuIsa isa : kAllIsas) EXPECT_EQ(parse_isa(isa_name(isa)), isa) << isa_name(isa);
   const CpuFeatures none;
   EXPECT_TRUE(isa_supported(CpuIsa::ref, none));
   EXPECT_FALSE(isa_supported(CpuIsa::avx2, none));
+  // neon-i8mm needs dotprod too (its m = 1 path is the SDOT tiles).
+  CpuFeatures arm;
+  arm.neon = arm.i8mm = true;
+  EXPECT_FALSE(isa_supported(CpuIsa::neon_i8mm, arm));
+  arm.dotprod = true;
+  EXPECT_EQ(isa_supported(CpuIsa::neon_i8mm, arm), isa_built(CpuIsa::neon_i8mm));
+  if (isa_built(CpuIsa::neon_i8mm)) EXPECT_EQ(best_isa(arm), CpuIsa::neon_i8mm);
   EXPECT_EQ(best_isa(none), CpuIsa::ref);
   EXPECT_THROW(select_kernels(none, CpuIsa::avx512), Error);  // an error, never a fallback
   EXPECT_EQ(select_kernels(none, std::nullopt).isa, CpuIsa::ref);

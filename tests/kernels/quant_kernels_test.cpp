@@ -186,6 +186,41 @@ void run_bitwise(bool int8) {
 TEST_P(QuantKernelsTest, Int8MatmulEqualsReferenceBitwise) { run_bitwise(true); }
 TEST_P(QuantKernelsTest, F32MatmulEqualsReferenceBitwise) { run_bitwise(false); }
 
+// Every row count the runtime batches (1: decode; 2-16: verification passes, batched server rows;
+// 17: the next tile), odd and even (i8mm pairs rows; an odd m's last row is paired with itself),
+// on the int8 path, whole and in thread sub-ranges, for every format.
+TEST_P(QuantKernelsTest, Int8MatmulEveryBatchRowCountBitwise) {
+  std::mt19937 rng(17);
+  for (const Case& c : kFormats) {
+    for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{40, 256}, {17, 96}}) {
+      if (!valid(c, cols)) continue;
+      const std::vector<float> wf = make_w(rows, cols, rng);
+      const PackedWeight pw = pack(wf, rows, cols, c);
+      std::vector<float> bias(static_cast<std::size_t>(rows));
+      for (auto& b : bias) b = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+      for (std::int64_t m = 1; m <= 17; ++m) {
+        const std::int64_t ldx = cols + 1, ldy = rows + 2;
+        const std::vector<float> x = make_x(m, ldx, rng);
+        const Acts q = ref_acts(x.data(), m, ldx, cols);
+        QMatmulArgs args;
+        args.x = x.data();
+        args.ldx = ldx;
+        args.xq = q.view(m, cols);
+        args.m = m;
+        args.w = pw.view();
+        args.bias = m % 3 == 0 ? nullptr : bias.data();
+        args.ldy = ldy;
+        const std::string what = fmt_name(c) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                 " m=" + std::to_string(m);
+        check_rows(true, args, 0, rows, what);
+        check_rows(true, args, 16, rows, what);
+        check_rows(true, args, 0, 16, what);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
 // Full path through linear(): quantize_acts + the matmul, split over 1-3 threads, equal to the
 // reference path; and each row of x alone equals the same row in the batch.
 TEST_P(QuantKernelsTest, LinearThreadsAndBatchInvariance) {
@@ -331,8 +366,10 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
   EXPECT_EQ(parse_isa("avx512amx"), CpuIsa::avx512amx);
   EXPECT_EQ(parse_isa("neon"), CpuIsa::neon);
   EXPECT_EQ(parse_isa("neon-dotprod"), CpuIsa::neon_dotprod);
+  EXPECT_EQ(parse_isa("neon-i8mm"), CpuIsa::neon_i8mm);
+  EXPECT_STREQ(isa_name(CpuIsa::neon_i8mm), "neon-i8mm");
   for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx2vnni, CpuIsa::avx512, CpuIsa::avx512vnni, CpuIsa::avx512amx,
-                     CpuIsa::neon, CpuIsa::neon_dotprod}) {
+                     CpuIsa::neon, CpuIsa::neon_dotprod, CpuIsa::neon_i8mm}) {
     if (!isa_supported(isa, cpu_features())) continue;
     const KernelTable& t = select_kernels(cpu_features(), isa);
     EXPECT_EQ(t.isa, isa);
@@ -342,10 +379,11 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_NE(t.quantize_acts, ref_kernel_table().quantize_acts) << isa_name(isa);
   }
   // The VNNI tables differ from their base only in the int8 matmul.
-  // (avx512amx likewise over avx512vnni.)
+  // (avx512amx likewise over avx512vnni, neon-dotprod over neon, neon-i8mm over neon-dotprod.)
   for (auto [vnni, base] : {std::pair{CpuIsa::avx512vnni, CpuIsa::avx512}, std::pair{CpuIsa::avx2vnni, CpuIsa::avx2},
                             std::pair{CpuIsa::avx512amx, CpuIsa::avx512vnni},
-                            std::pair{CpuIsa::neon_dotprod, CpuIsa::neon}}) {
+                            std::pair{CpuIsa::neon_dotprod, CpuIsa::neon},
+                            std::pair{CpuIsa::neon_i8mm, CpuIsa::neon_dotprod}}) {
     if (!isa_supported(vnni, cpu_features())) continue;
     const KernelTable& v = select_kernels(cpu_features(), vnni);
     const KernelTable& b = select_kernels(cpu_features(), base);
@@ -364,6 +402,10 @@ TEST(QuantKernelSelection, TablesHaveOwnKernels) {
     EXPECT_EQ(best_isa(f), CpuIsa::avx512vnni);
     f.avx512vnni = false;
     EXPECT_EQ(best_isa(f), CpuIsa::avx512);
+  }
+  if (isa_supported(CpuIsa::neon_i8mm, f)) {
+    EXPECT_EQ(best_isa(f), CpuIsa::neon_i8mm);
+    f.i8mm = false;
   }
   if (isa_supported(CpuIsa::neon_dotprod, f)) {
     EXPECT_EQ(best_isa(f), CpuIsa::neon_dotprod);

@@ -7,6 +7,8 @@
 // all exact, no offset correction for q8 (signed w = u ^ 0x80, kQ8Offset = 0); q4 nibbles
 // (0..15) are signed-safe and use the -8 * sum(a) correction:
 // * dotprod (ARMv8.2 FEAT_DotProd): SDOT w . a per 32-bit lane.
+// * i8mm (FEAT_I8MM, neon_quant_i8mm.cpp, its own tiles for m >= 2): SMMLA on operands zipped
+//   from these lanes (2 W rows x 8 columns).
 // * plain NEON (ARMv8.0): SMULL / SMULL2 (|w a| <= 16129 fits int16; q4: lo and hi products
 //   added in int16, <= 2 * 15 * 127), then pairwise widening adds to the 4 lane sums.
 // fp32 weights of column k: the field of u ^ 0x80 (q8) or u ^ 0x88 (q4) sign-extended with a
