@@ -1,8 +1,9 @@
 // NEON float matmul y[i, r] = sum_c x[i, c] W[r, c] + b[r] over BF16/F16/F32 weights, the exact
-// row conversion, and the neon kernel table: ../simd/gemv.h on the Neon8 traits (pairs of q
-// registers as 8 lanes: kernels.h's order, the AVX2 tile shapes). m > 16 goes through the same
-// tiles 16 rows at a time (W read once per 16 rows; an outer-product GEMM like gemm.h's is still
-// to come for the compute-bound encoder over float weights).
+// row conversion, and the neon kernel table: ../simd/gemv.h (m <= 16: kernels.h's order) and
+// ../simd/gemm.h (larger m: 6 x 16 micro-kernel) on the Neon8 traits (pairs of q registers as 8
+// lanes, so the AVX2 tile shapes fit the 32 q registers).
+// (No BFDOT / BFMMLA: they multiply bf16 by bf16, so the fp32 activations would be rounded to
+// bf16 first, which is not the model's math and not the reference's bits.)
 #include "kernels/kernel_table.h"
 #include "kernels/neon/neon_quant.h"
 
@@ -11,6 +12,7 @@
 #error "built without its instruction-set flags: add the file with vrt_isa_sources"
 #endif
 #include "kernels/neon/neon_traits.h"
+#include "kernels/simd/gemm.h"
 #include "kernels/simd/gemv.h"
 
 namespace vrt::kernels {
@@ -20,12 +22,10 @@ namespace {
 constexpr i64 kGemvMaxM = 16;
 
 void matmul_rows(const MatmulArgs& a, i64 r0, i64 r1) {
-  for (i64 i = 0; i < a.m; i += kGemvMaxM) {
-    MatmulArgs part = a;
-    part.x = a.x + i * a.ldx;
-    part.y = a.y + i * a.ldy;
-    part.m = min_i64(kGemvMaxM, a.m - i);
-    simd::gemv_rows<Neon8>(part, r0, r1);
+  if (a.m <= kGemvMaxM) {
+    simd::gemv_rows<Neon8>(a, r0, r1);
+  } else {
+    simd::gemm_rows<Neon8>(a, r0, r1);
   }
 }
 

@@ -82,6 +82,12 @@ struct Neon8 {
 
   // Float matmul tiles (simd/gemv.h), as AVX2's (16 pair registers).
   static constexpr int gemv_nr(int mr) { return mr == 1 ? 8 : mr == 2 ? 4 : mr == 3 ? 3 : 2; }
+  // GEMM (simd/gemm.h), as AVX2's: 6 x rows by 16 W rows (12 of the 16 pair registers).
+  static constexpr int kMr = 6;
+  static constexpr int kPanel = 16;
+  static constexpr i64 kKc = 512;
+  static constexpr i64 kBlockRows = 128;
+  static void prefetch_panel(const float*) {}
   // Attention (simd/attention.h), as AVX2's.
   static constexpr int kScoreRows = 4;
   static constexpr int kAccRegs = 12;
@@ -93,6 +99,8 @@ struct Neon8 {
     vst1q_f32(p, v.lo);
     vst1q_f32(p + 4, v.hi);
   }
+  static vf load(const float* p) { return loadu(p); }  // (aligned: no faster on AArch64)
+  static void store(float* p, vf v) { storeu(p, v); }
   static vf add(vf a, vf b) { return {vaddq_f32(a.lo, b.lo), vaddq_f32(a.hi, b.hi)}; }
   static vf sub(vf a, vf b) { return {vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)}; }
   static vf mul(vf a, vf b) { return {vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)}; }
@@ -153,6 +161,35 @@ struct Neon8 {
       return widen<D>(vld1q_u16(buf));
     }
   }
+  // Weights [c, c + t.n), t.n <= 8 (GEMM packing): the full load when t.n = 8.
+  template <DType D>
+  static vf load_w_part(const void* p, i64 c, const Tail& t) {
+    return t.n == kLanes ? load_w<D>(p, c) : load_w_tail<D>(p, c, t);
+  }
+  // In-register 8x8 transpose (r[k] lane j -> r[j] lane k): four 4x4 transposes of q registers.
+  static void transpose4(float32x4_t& a0, float32x4_t& a1, float32x4_t& a2, float32x4_t& a3) {
+    const float32x4_t t0 = vtrn1q_f32(a0, a1), t1 = vtrn2q_f32(a0, a1);  // [a00 a10 a02 a12], [a01 a11 a03 a13]
+    const float32x4_t t2 = vtrn1q_f32(a2, a3), t3 = vtrn2q_f32(a2, a3);
+    const auto d = [](float32x4_t v) { return vreinterpretq_f64_f32(v); };
+    a0 = vreinterpretq_f32_f64(vtrn1q_f64(d(t0), d(t2)));
+    a1 = vreinterpretq_f32_f64(vtrn1q_f64(d(t1), d(t3)));
+    a2 = vreinterpretq_f32_f64(vtrn2q_f64(d(t0), d(t2)));
+    a3 = vreinterpretq_f32_f64(vtrn2q_f64(d(t1), d(t3)));
+  }
+  static void transpose(vf (&r)[8]) {
+    transpose4(r[0].lo, r[1].lo, r[2].lo, r[3].lo);  // rows 0-3, columns 0-3
+    transpose4(r[0].hi, r[1].hi, r[2].hi, r[3].hi);  // rows 0-3, columns 4-7
+    transpose4(r[4].lo, r[5].lo, r[6].lo, r[7].lo);  // rows 4-7, columns 0-3
+    transpose4(r[4].hi, r[5].hi, r[6].hi, r[7].hi);  // rows 4-7, columns 4-7
+    // Now r[k].lo (k < 4) = column k of rows 0-3, r[k].hi = column 4 + k of rows 0-3, and r[4 + k]
+    // likewise for rows 4-7: column j's rows 4-7 move next to its rows 0-3.
+    for (int k = 0; k < 4; ++k) {
+      const float32x4_t top_hi = r[k].hi;  // column 4 + k, rows 0-3
+      r[k].hi = r[4 + k].lo;               // column k, rows 4-7
+      r[4 + k].lo = top_hi;
+    }
+  }
+
   // y[0..3] = the sums of a, b, c, d (kernels.h's tree) (+ bias[r .. r + 3] when not null).
   static void store_sums4(float* y, vf a, vf b, vf c, vf d, const float* bias, i64 r) {
     const float32x4_t ab = vpaddq_f32(vpaddq_f32(a.lo, a.hi), vpaddq_f32(b.lo, b.hi));  // [a0123 a4567 b0123 b4567]
