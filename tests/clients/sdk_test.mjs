@@ -260,9 +260,13 @@ try {
       s.send({ type: "input_audio.append", audio: Buffer.from(src.data).toString("base64") });
       s.send({ type: "input_audio.end" });
       s.send({ type: "input_audio.append", audio: Buffer.from(src.data.subarray(0, 320)).toString("base64") });
-      await expectError(s, 400, "append after input_audio.end");
+      // Text of the audio before it may come first (the server computes while it reads).
+      const isText = (e) => e.type === "transcription.text.delta" || e.type === "transcription.segment";
       let ev;
-      do ev = await s.next(); while (ev.type === "transcription.text.delta" || ev.type === "transcription.segment");
+      do ev = await s.next(); while (isText(ev));
+      eq(ev.type, "error", `append after input_audio.end: an error event (got ${JSON.stringify(ev)})`);
+      eq(ev.error.code, 400, "append after input_audio.end: error code");
+      do ev = await s.next(); while (isText(ev));
       eq(ev.type, "transcription.done", "done after the errors");
       eq(ev.text, expected.clip.text, "the transcript is unharmed by the bad events");
       eq(await s.closedCode(), 1000, "closed normally after done");
@@ -279,7 +283,12 @@ try {
       s = await rawSession();
       await s.next();
       s.send({ type: "input_audio.append", audio: "A".repeat(2 << 20) });
-      eq(await s.closedCode(), 1009, "a frame over the message limit closes 1009");
+      // The server sends close 1009 at once; then Boost.Beast 1.74's teardown stops draining after
+      // its first wait (teardown_tcp_op's bytes_transferred == 0 check) and closes the socket
+      // while this frame is still arriving, so the kernel may reset the connection and drop the
+      // close frame before Node reads it (1006). docs/HARDENING.md.
+      const code = await s.closedCode();
+      check(code === 1009 || code === 1006, `a frame over the message limit closes 1009 (or 1006 after a reset), got ${code}`);
       let refused = null;
       try {
         await rawSession("");

@@ -304,6 +304,7 @@ def test_another_thread_runs_while_transcribe_computes(model_dir):
     model = voxtral_rt.Model(model_dir, threads=1)  # leaves a core for the ticker
     audio, rate = read_wav(LONG_CLIP)
     model.transcribe(audio[:16000], rate)  # warm up
+    audio = np.concatenate([audio] * 3)  # long enough to tell on a fast machine (0.15 s once)
     stamps, stop = [], threading.Event()
 
     def ticker():
