@@ -74,9 +74,7 @@ struct Avx512 {
   using Tail = __mmask16;  // lanes [0, n)
   static constexpr int kLanes = 16;
 
-  // Float matmul tiles (simd/gemv.h, simd/gemm.h). GEMV: m = 1 takes 8 W rows at a time (8
-  // independent FMA chains, 8 sequential streams for the prefetchers); m = 2..4 take 4.
-  static constexpr int gemv_nr(int mr) { return mr == 1 ? 8 : 4; }
+  // Float matmul tiles (simd/gemm.h; the small-m GEMV is the AVX2 one, kernels.h's 8 lanes).
   static constexpr int kMr = 12;          // GEMM: max x rows per tile (24 accumulators + 2 W + 1 broadcast)
   static constexpr int kPanel = 32;       // GEMM: W rows per panel (2 zmm)
   static constexpr i64 kKc = 512;         // GEMM: K block (columns): the x tile is 24 KiB, half of L1
