@@ -230,21 +230,14 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
     return;
   }
   // corr[i][g] = -8 * sum of a[i] over group g (q4; q8's weights are signed: 0), as the SDOT tiles.
-  const i64 groups = w.groups, sums_per_group = w.group / kActSumCols, nsums = w.cols / kActSumCols;
+  const i64 groups = w.groups;
   const int off = w.format == QuantFormat::q8 ? 0 : 8;
   const i64 corr_floats = (a.m * groups + 15) / 16 * 16;
   const i64 pre_bytes = a.m > kSmallM ? w.cols * 16 : 0;
   float* scratch = detail::thread_scratch(static_cast<std::size_t>(corr_floats + pre_bytes / 4));
   auto* corr = reinterpret_cast<std::int32_t*>(scratch);
   auto* pre = reinterpret_cast<std::int8_t*>(scratch + corr_floats);
-  for (i64 i = 0; i < a.m; ++i) {
-    const std::int32_t* s = a.xq.sums + i * nsums;
-    for (i64 g = 0; g < groups; ++g) {
-      std::int32_t sum = 0;
-      for (i64 k = 0; k < sums_per_group; ++k) sum += s[g * sums_per_group + k];
-      corr[i * groups + g] = -off * sum;
-    }
-  }
+  simd::group_corrections(a, off, corr);
   if (w.format == QuantFormat::q8) {
     mmla_rows<QuantFormat::q8>(a, corr, pre, r0, r1);
   } else {

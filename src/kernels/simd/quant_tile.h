@@ -220,13 +220,27 @@ void unpack_q4_panel(const QuantWeightView& w, i64 b0, int nr, std::uint8_t* pre
   }
 }
 
+// corr[i * groups + g] = -off * (sum of x row i's int8 values over group g): the offset of
+// unsigned (or nibble) weights, exact in int32.
+inline void group_corrections(const QMatmulArgs& a, int off, std::int32_t* corr) {
+  const i64 groups = a.w.groups, sums_per_group = a.w.group / kActSumCols, nsums = a.w.cols / kActSumCols;
+  for (i64 i = 0; i < a.m; ++i) {
+    const std::int32_t* s = a.xq.sums + i * nsums;
+    for (i64 g = 0; g < groups; ++g) {
+      std::int32_t sum = 0;
+      for (i64 k = 0; k < sums_per_group; ++k) sum += s[g * sums_per_group + k];
+      corr[i * groups + g] = -off * sum;
+    }
+  }
+}
+
 template <class T>
 void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
   const QuantWeightView& w = a.w;
   if (r1 > w.rows) r1 = w.rows;
   if (a.m <= 0 || r1 <= r0) return;
   // corr[i][g] = -offset * sum of a[i] over group g (0 for T's signed q8 method).
-  const i64 groups = w.groups, sums_per_group = w.group / kActSumCols, nsums = w.cols / kActSumCols;
+  const i64 groups = w.groups;
   const int off = w.format == QuantFormat::q8 ? T::kQ8Offset : 8;
   const bool small = a.m <= T::kSmallM;
   const int nr_max = small ? T::nr_small_int8(a.m) : T::kNRLarge;
@@ -238,14 +252,7 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
   float* scratch = detail::thread_scratch(static_cast<std::size_t>(corr_floats + pre_bytes / 4));
   auto* corr = reinterpret_cast<std::int32_t*>(scratch);
   auto* pre = reinterpret_cast<std::uint8_t*>(scratch + corr_floats);
-  for (i64 i = 0; i < a.m; ++i) {
-    const std::int32_t* s = a.xq.sums + i * nsums;
-    for (i64 g = 0; g < groups; ++g) {
-      std::int32_t sum = 0;
-      for (i64 k = 0; k < sums_per_group; ++k) sum += s[g * sums_per_group + k];
-      corr[i * groups + g] = -off * sum;
-    }
-  }
+  group_corrections(a, off, corr);
   const i64 b_end = (r1 + kQuantRowBlock - 1) / kQuantRowBlock;
   for (i64 b = r0 / kQuantRowBlock; b < b_end; b += nr_max) {
     const int nr = static_cast<int>(min_i64(nr_max, b_end - b));
