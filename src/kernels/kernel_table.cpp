@@ -11,7 +11,6 @@
 #include "voxtral_rt/error.h"
 
 #if defined(__aarch64__)
-#include "kernels/neon/neon_quant.h"  // the neon:: entry points
 #endif
 
 namespace vrt::kernels {

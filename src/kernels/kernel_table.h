@@ -134,12 +134,6 @@ void avx512vnni_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::in
 void avx512amx_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);   // avx512/avx512_quant_amx.cpp
 void neon_dotprod_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);  // neon/neon_quant_dotprod.cpp
 void neon_i8mm_qmatmul_int8_rows(const QMatmulArgs& a, std::int64_t r0, std::int64_t r1);     // neon/neon_quant_i8mm.cpp
-// The AVX2 kernels the AVX-512 tables share: kernels.h's 8-lane sums are one ymm (AVX-512 CPUs
-// run them at the same memory-bound speed; a zmm would sum in another order).
-namespace avx2 {
-void gemv_rows(const MatmulArgs& a, std::int64_t r0, std::int64_t r1);  // avx2/avx2_matmul.cpp, m <= 16
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
-}  // namespace avx2
 // Whether this build has the ISA's kernels: vrt_isa_sources (cmake/layers.cmake) leaves an
 // ISA's files out on another architecture or with a compiler lacking its flags.
 bool isa_built(CpuIsa isa);

@@ -194,9 +194,9 @@ struct Avx2 {
 }  // namespace
 
 void convert_rows(const WeightView& w, i64 r0, i64 r1, float* out);  // avx2_matmul.cpp
-void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx2_matmul.cpp, m <= 16
+void gemv_rows(const MatmulArgs& a, i64 r0, i64 r1);                 // avx2_matmul.cpp, m <= 16 (also the AVX-512 tables')
 std::int64_t argmax(const float* x, std::int64_t n);                 // avx2_elementwise.cpp
-void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);
+void rms_norm(const float* x, std::int64_t m, std::int64_t n, const float* w, float eps, float* y);  // also AVX-512's
 void gelu(float* x, std::int64_t n);
 void silu_mul(const float* g, const float* u, float* out, std::int64_t n);
 void attend_rows(const AttendRowArgs* rows, int count);              // avx2_attention.cpp

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+#include "kernels/avx2/avx2_traits.h"  // the 8-lane sums (kernels.h) and the shared AVX2 kernels
 #include "kernels/kernel_table.h"
 #include "kernels/simd/common.h"
 
@@ -36,28 +37,6 @@ inline __mmask16 tail_mask(i64 n) {  // lanes [0, n), n in [0, 16]
 inline __m512 widen_half(__m256i h, DType d) {
   return d == DType::bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
                           : _mm512_cvtph_ps(h);
-}
-
-// Lanes 0..3 = the sums of a, b, c, d.
-inline __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
-  const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-  const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-  // Per 128-bit lane: ab = [a0+a2, b0+b2, a1+a3, b1+b3]; pairing 64-bit halves gives [a b c d].
-  const __m512 abcd = _mm512_add_ps(
-      _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))),
-      _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(ab), _mm512_castps_pd(cd))));
-  const __m256 h = _mm512_castps512_ps256(
-      _mm512_add_ps(abcd, _mm512_shuffle_f32x4(abcd, abcd, _MM_SHUFFLE(1, 0, 3, 2))));
-  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
-
-// Sum of the 16 lanes (not _mm512_reduce_add_ps, see the pragma above).
-inline float hsum(__m512 v) {
-  const __m256 h =
-      _mm512_castps512_ps256(_mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2))));
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
 // Horizontal max of 16 lanes (not _mm512_reduce_max_ps: GCC 12 warns inside it).
@@ -103,7 +82,6 @@ struct Avx512 {
   static vf fnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a b
   static vf round_nearest(vf v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static float sqrt_ss(float v) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(v))); }
-  static float hsum(vf v) { return avx512::hsum(v); }
   static float hmax(vf v) { return avx512::hmax(v); }
 
   static Tail tail(i64 n) { return tail_mask(n); }
@@ -136,13 +114,6 @@ struct Avx512 {
   template <DType D>
   static vf load_w_part(const void* p, i64 c, Tail k) {  // GEMM packing: always masked
     return load_w_tail<D>(p, c, k);
-  }
-
-  // y[0..3] = the sums of a, b, c, d (+ bias[r .. r + 3] when bias != nullptr).
-  static void store_sums4(float* y, vf a, vf b, vf c, vf d, const float* bias, i64 r) {
-    __m128 s = hsum4(a, b, c, d);
-    if (bias != nullptr) s = _mm_add_ps(s, _mm_loadu_ps(bias + r));
-    _mm_storeu_ps(y, s);
   }
 
   // In-register 16x16 transpose: r[k] lane j -> r[j] lane k.
@@ -192,11 +163,7 @@ struct Avx512 {
   static v8 add8(v8 acc, vf e) {
     return _mm256_add_ps(_mm256_add_ps(acc, _mm512_castps512_ps256(e)), _mm512_extractf32x8_ps(e, 1));
   }
-  static float hsum8(v8 v) {  // kernels.h's tree, as avx2::hsum
-    const __m256 h = _mm256_hadd_ps(v, v);
-    const __m256 h2 = _mm256_hadd_ps(h, h);
-    return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(h2), _mm256_extractf128_ps(h2, 1)));
-  }
+  static float hsum8(v8 v) { return avx2::hsum(v); }  // kernels.h's tree
 
   // Elementwise (simd/elementwise.h). exp: 2^n applied with vscalefps, so overflow gives inf
   // and underflow 0 without clamping. erf: no NaN fix-up (min/max turn NaN into 1; gelu(NaN)
