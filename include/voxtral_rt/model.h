@@ -143,6 +143,8 @@ struct TranscribeOptions {
   std::function<void(double)> on_progress;
   StageDump* dump = nullptr;          // when set, filled with every stage's output
   std::vector<int> force_tokens;      // teacher forcing (SessionOptions::force_tokens)
+  std::vector<int> replay_tokens;     // measurement only (SessionOptions::replay_tokens)
+  std::int64_t replay_offset = 0;     // SessionOptions::replay_offset
   int verify_tokens = 0;              // SessionOptions::verify_tokens
   bool prefix_cache = true;           // SessionOptions::prefix_cache
 };

@@ -43,6 +43,10 @@ struct ServerOptions {
   int retry_after_s = 1;                     // Retry-After of a 503 (full or draining)
   bool web_page = true;                      // the page at / (live microphone, uploads)
   bool handle_signals = true;                // SIGTERM drains; SIGINT, or a second SIGTERM, shuts down
+  // Benchmarks only (`serve --bench --replay`): every session replays this recorded token stream
+  // (SessionOptions::replay_tokens), session n from offset 97 n, so that concurrent streams sit
+  // at different places of the recording. Empty: the model decides (always, outside benchmarks).
+  std::vector<int> replay_tokens;
 };
 
 class Server {

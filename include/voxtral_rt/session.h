@@ -54,6 +54,16 @@ struct SessionOptions {
   // For forced alignment of a known transcript and for comparing two models' logits on the same
   // inputs. Positions past the end fall back to greedy decoding.
   std::vector<int> force_tokens;
+  // Replay, for measurement only (benchmarks; never on by default, and `serve` takes it only in
+  // its --bench mode): generated position k's greedy choice is replay_tokens[(replay_offset + k)
+  // % size] (a recorded stream of the real model, cycled) instead of the logits' argmax. The
+  // logits and their argmax are still computed, so every weight byte and kernel runs as in
+  // production, while verification guesses, rejected rows, EOS and text follow the recording:
+  // the work real speech causes (synthetic checkpoints write [STREAMING_PAD] everywhere, which
+  // every guess gets right). Reported tokens, text and stop decisions are the recording's.
+  // Not with force_tokens.
+  std::vector<int> replay_tokens;
+  std::int64_t replay_offset = 0;
   // Verification decoding: when audio for several positions is waiting (offline, or a live
   // stream catching up), one decoder pass checks up to this many positions, guessing that each
   // writes [STREAMING_PAD]; the output is exactly greedy decoding's. 0 = the default

@@ -47,6 +47,7 @@
 #include "commands.h"
 #include "model_options.h"
 #include "output_formats.h"
+#include "replay_input.h"
 #include "voxtral_rt/checkpoint.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
@@ -138,28 +139,6 @@ double pass_cost(const std::map<std::int64_t, double>& c, std::int64_t rows) {
   return lo->second + f * (hi->second - lo->second);
 }
 
-std::vector<std::pair<std::string, std::vector<int>>> load_reference_streams(const std::string& dir) {
-  std::vector<std::pair<std::string, std::vector<int>>> out;
-  std::error_code ec;
-  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return out;
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const auto name = e.path().filename().string();
-    if (name.rfind("voxtral_realtime_tokens_", 0) == 0 && e.path().extension() == ".json") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    try {
-      std::ifstream in(f);
-      const auto j = nlohmann::json::parse(in);
-      out.emplace_back(f.filename().string(), j.at("tokens").get<std::vector<int>>());
-    } catch (const std::exception&) {
-      // not a token stream: skip
-    }
-  }
-  return out;
-}
-
 // 10 s of deterministic synthetic "speech-like" audio: a gliding harmonic tone with a syllable
 // envelope plus a little noise.
 std::vector<float> synthetic_audio(double seconds) {
@@ -189,6 +168,8 @@ struct BenchCli {
   int steps = 30;
   int repeats = 5;
   std::vector<int> ks{2, 4, 8, 16};
+  std::vector<int> offline_ks{1, 4, 8};
+  std::string replay;
   bool no_transcribe = false;
   std::size_t bandwidth_mib = 1024;
   bool replay_only = false;
@@ -203,7 +184,7 @@ struct SimRow {
   double expected_ms = 0;  // total expected decode time
 };
 
-std::vector<SimRow> replay_all(const Tokenizer& tok, const std::vector<std::pair<std::string, std::vector<int>>>& streams,
+std::vector<SimRow> replay_all(const Tokenizer& tok, const TokenStreams& streams,
                                const std::map<std::int64_t, double>& pass_ms) {
   std::vector<SimRow> sim;
   for (const auto& [k, ms] : pass_ms) {
@@ -269,8 +250,7 @@ int replay_only(const BenchCli& o) {
   if (o.tekken.empty() || o.reference.empty())
     throw Error(Status::invalid_argument, "--replay-only needs --tekken FILE and --reference DIR");
   const Tokenizer tok = Tokenizer::from_file(o.tekken);
-  const auto streams = load_reference_streams(o.reference);
-  if (streams.empty()) throw Error(Status::not_found, "no voxtral_realtime_tokens_*.json streams in " + o.reference);
+  const auto streams = load_token_streams(o.reference);
   std::map<std::int64_t, double> pass_ms{{1, 1.0}};
   for (const int k : o.ks) pass_ms[k] = static_cast<double>(k);  // placeholder costs: rows
   for (const auto& spec : o.pass_ms) {
@@ -335,6 +315,13 @@ Runner add_bench_command(CLI::App& app) {
   cmd->add_option("--verify-k", o->ks, "Rows per verification pass to measure")->capture_default_str()->check(
       CLI::Range(2, SessionOptions::kMaxVerifyTokens));
   cmd->add_flag("--no-transcribe", o->no_transcribe, "Skip the offline transcriptions");
+  cmd->add_option("--offline-k", o->offline_ks, "Rows per verification pass of the offline transcriptions (1 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, SessionOptions::kMaxVerifyTokens));
+  cmd->add_option("--replay", o->replay,
+                  "Offline transcriptions take each greedy choice from recorded token streams (a "
+                  "voxtral_realtime_tokens_*.json file or folder, cycled): real speech's verification work on any "
+                  "checkpoint");
   cmd->add_option("--bandwidth-mib", o->bandwidth_mib, "Buffer size of the bandwidth measurement")
       ->capture_default_str()
       ->check(CLI::Range(16, 1 << 16));
@@ -397,25 +384,26 @@ Runner add_bench_command(CLI::App& app) {
     const double chunk_audio_s = static_cast<double>(p.encoder_chunk_tokens) * p.seconds_per_token;
 
     // 8. Verification decoding on the reference streams.
-    const auto streams = load_reference_streams(o->reference);
-    if (!o->reference.empty() && streams.empty())
-      throw Error(Status::not_found, "no voxtral_realtime_tokens_*.json streams in " + o->reference);
+    const auto streams = o->reference.empty() ? TokenStreams{} : load_token_streams(o->reference);
     std::map<std::int64_t, double> pass_ms(p.pass_ms.begin(), p.pass_ms.end());
     const auto sim = replay_all(model->tokenizer(), streams, pass_ms);
     const std::int64_t best_k = recommended_k(sim);
 
-    // 9. Offline transcriptions.
+    // 9. Offline transcriptions, one per k; with --replay the recording's choices (real speech's
+    // verification statistics) replace the synthetic model's.
+    const std::vector<int> replay = o->replay.empty() ? std::vector<int>{} : load_replay_tokens(o->replay);
     struct Run {
       int verify = 0;
       Transcript t;
     };
     std::vector<Run> runs;
     if (!o->no_transcribe) {
-      for (const int v : {0, 1}) {
-        log(v == 0 ? "offline transcription, verification decoding" : "offline transcription, one position per pass");
+      for (const int v : o->offline_ks) {
+        log(("offline transcription, k = " + std::to_string(v)).c_str());
         TranscribeOptions to;
         to.verify_tokens = v;
-        runs.push_back({v == 0 ? SessionOptions::kDefaultVerifyTokens : 1, model->transcribe(samples, to)});
+        to.replay_tokens = replay;
+        runs.push_back({v, model->transcribe(samples, to)});
       }
     }
 
@@ -466,7 +454,7 @@ Runner add_bench_command(CLI::App& app) {
     nlohmann::ordered_json off = nlohmann::ordered_json::array();
     for (const auto& r : runs) {
       const auto& s = r.t.stats;
-      nlohmann::ordered_json e = {{"verify_tokens", r.verify}, {"audio", audio_name}};
+      nlohmann::ordered_json e = {{"verify_tokens", r.verify}, {"audio", audio_name}, {"replay", o->replay}};
       e.update(stats_json(s));  // audio_s, total_ms, real_time_factor, the stages, decode_passes, ...
       off.push_back(e);
     }
@@ -507,9 +495,9 @@ Runner add_bench_command(CLI::App& app) {
                 static_cast<long long>(p.prefill_positions));
     for (const auto& r : runs) {
       const auto& s = r.t.stats;
-      std::printf("offline      k=%-2d %s (%.2f s): total %s ms, real-time factor %.3f | encoder %s ms, prefill %s "
+      std::printf("offline      k=%-2d %s (%.2f s)%s: total %s ms, real-time factor %.3f | encoder %s ms, prefill %s "
                   "ms, decode %s ms = %s ms/position (%lld positions in %lld passes)\n",
-                  r.verify, audio_name.c_str(), audio_s, ms_text(s.total_ms).c_str(), s.real_time_factor(),
+                  r.verify, audio_name.c_str(), audio_s, o->replay.empty() ? "" : ", replayed tokens", ms_text(s.total_ms).c_str(), s.real_time_factor(),
                   ms_text(s.encoder_ms).c_str(), ms_text(s.prefill_ms).c_str(), ms_text(s.decode_ms).c_str(),
                   ms_text(s.decode_ms_per_step()).c_str(), static_cast<long long>(s.decode_steps),
                   static_cast<long long>(s.decode_passes));

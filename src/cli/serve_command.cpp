@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "model_options.h"
+#include "replay_input.h"
 #include "voxtral_rt/server.h"
 #include "voxtral_rt/error.h"
 #include "voxtral_rt/model.h"
@@ -24,6 +25,8 @@ struct ServeCli {
   SchemeFlags schemes;
   server::ServerOptions opt;
   double max_upload_mb = 25;
+  bool bench = false;
+  std::string replay;
 };
 
 }  // namespace
@@ -95,8 +98,16 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_option("--retry-after-s", o->opt.retry_after_s, "Retry-After of a 503 (server full or draining)")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+  cmd->add_flag("--bench", o->bench, "Measurement mode: a server for benchmarks, not for users (allows --replay)");
+  cmd->add_option("--replay", o->replay,
+                  std::string(kReplayHelp) + "; each session starts at another offset. Only with --bench");
   return [o] {
     std::signal(SIGPIPE, SIG_IGN);
+    // A replaying server transcribes nothing: it must never run by mistake.
+    if (!o->replay.empty() && !o->bench)
+      throw Error(Status::invalid_argument, "--replay makes every transcript a recording: it is for benchmarks only "
+                                            "and needs --bench");
+    if (!o->replay.empty()) o->opt.replay_tokens = load_replay_tokens(o->replay);
     if (o->opt.api_key.empty())
       if (const char* k = std::getenv("VRT_API_KEY")) o->opt.api_key = k;
     o->opt.max_upload_bytes = static_cast<std::size_t>(o->max_upload_mb * 1024 * 1024);
@@ -115,6 +126,7 @@ Runner add_serve_command(CLI::App& app) {
       throw Error(Status::invalid_argument, "refusing to listen on non-loopback address " + o->opt.host +
                                                 " without --api-key (pass --insecure to do it anyway)");
     const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));
+    if (!o->replay.empty()) note_replay(o->replay, o->opt.replay_tokens.size());
     server::Server srv(model, o->opt);
     const unsigned short port = srv.bind();
     std::printf("listening on %s:%u\n", o->opt.host.c_str(), static_cast<unsigned>(port));

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "model_options.h"
+#include "replay_input.h"
 #include "voxtral_rt/audio.h"
 #include "voxtral_rt/microphone.h"
 #include "voxtral_rt/error.h"
@@ -38,6 +39,9 @@ struct StreamCli {
   bool realtime = false;
   bool stop_on_eos = false;
   bool stats = false;
+  int verify_tokens = 0;
+  std::string replay;
+  std::int64_t replay_offset = 0;
   bool mic = false;
   std::string mic_device;
 };
@@ -113,6 +117,12 @@ Runner add_stream_command(CLI::App& app) {
   cmd->add_flag("--realtime", o->realtime, "Pace the input at real speed (shows true latency for files)");
   cmd->add_flag("--stop-on-eos", o->stop_on_eos, "End the stream when the model writes EOS (default: go on)");
   cmd->add_flag("--stats", o->stats, "Print latency and per-step compute statistics to stderr at the end");
+  cmd->add_option("--verify-tokens", o->verify_tokens,
+                  "Positions verified per decoder pass when several are waiting (0 = default 4, 1 = none)")
+      ->check(CLI::Range(0, SessionOptions::kMaxVerifyTokens));
+  cmd->add_option("--replay", o->replay, kReplayHelp);
+  cmd->add_option("--replay-offset", o->replay_offset, "--replay: start this many tokens into the recording")
+      ->check(CLI::NonNegativeNumber);
   return [o] {
     if (o->input != "-") throw Error(Status::invalid_argument, "stream reads stdin (-) or the microphone (--mic)");
     std::unique_ptr<Microphone> mic;
@@ -120,8 +130,13 @@ Runner add_stream_command(CLI::App& app) {
     if (o->delay_ms != 0) validate_delay_ms(o->delay_ms);
     std::signal(SIGINT, on_sigint);
     std::signal(SIGPIPE, SIG_IGN);
+    const std::vector<int> replay = o->replay.empty() ? std::vector<int>{} : load_replay_tokens(o->replay);
     const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));
+    if (!replay.empty()) note_replay(o->replay, replay.size());
     SessionOptions so;
+    so.verify_tokens = o->verify_tokens;
+    so.replay_tokens = replay;
+    so.replay_offset = o->replay_offset;
     so.delay_ms = o->delay_ms;
     so.stop_on_eos = o->stop_on_eos;
     so.max_kept_tokens = 4096;  // text is printed as it comes: keep memory constant for endless streams
@@ -185,9 +200,11 @@ Runner add_stream_command(CLI::App& app) {
       const auto s = session->stream_stats();
       std::fprintf(stderr,
                    "stats: audio %.2f s | %lld tokens | latency p50 %.0f ms, p95 %.0f ms, max %.0f ms | "
-                   "compute per step p50 %.1f ms, p95 %.1f ms | total compute %.0f ms\n",
+                   "compute per step p50 %.1f ms, p95 %.1f ms | total compute %.0f ms | %lld positions in %lld "
+                   "decoder passes\n",
                    t.stats.audio_s, static_cast<long long>(s.tokens), s.latency_p50_ms, s.latency_p95_ms,
-                   s.latency_max_ms, s.step_p50_ms, s.step_p95_ms, t.stats.total_ms);
+                   s.latency_max_ms, s.step_p50_ms, s.step_p95_ms, t.stats.total_ms,
+                   static_cast<long long>(t.stats.decode_steps), static_cast<long long>(t.stats.decode_passes));
     }
     return 0;
   };

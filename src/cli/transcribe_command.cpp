@@ -13,6 +13,7 @@
 #include "model_options.h"
 #include "voxtral_rt/npy.h"
 #include "output_formats.h"
+#include "replay_input.h"
 #include "voxtral_rt/subtitles.h"
 #include "voxtral_rt/system.h"
 #include "voxtral_rt/audio.h"
@@ -31,6 +32,8 @@ struct TranscribeCli {
   SchemeFlags schemes;
   std::int64_t max_new_tokens = -1;
   int verify_tokens = 0;
+  std::string replay;
+  std::int64_t replay_offset = 0;
   bool stats = false;
   std::string dump_dir;
   bool no_progress = false;
@@ -91,6 +94,9 @@ Runner add_transcribe_command(CLI::App& app) {
                   "Positions checked per decoder pass (verification decoding; same output as greedy): "
                   "0 = default (4), 1 = off")
       ->check(CLI::Range(0, 16));
+  cmd->add_option("--replay", o->replay, kReplayHelp);
+  cmd->add_option("--replay-offset", o->replay_offset, "--replay: start this many tokens into the recording")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--stats", o->stats, "Print timing and memory statistics to stderr");
   cmd->add_option("--dump", o->dump_dir,
                   "Write mel.npy, encoder.npy, adapter.npy, logits.npy, tokens.npy (float32/int32) to DIR");
@@ -99,7 +105,9 @@ Runner add_transcribe_command(CLI::App& app) {
     if (o->delay_ms != 0) validate_delay_ms(o->delay_ms);
     if (o->dump_dir.size() && o->audio.size() > 1)
       throw Error(Status::invalid_argument, "--dump takes a single audio file");
+    const std::vector<int> replay = o->replay.empty() ? std::vector<int>{} : load_replay_tokens(o->replay);
     const auto model = Model::load(resolve_model_path(o->model), load_options(o->schemes));
+    if (!replay.empty()) note_replay(o->replay, replay.size());
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (const auto& file : o->audio) {
       const auto audio = read_audio_16k(file);
@@ -107,6 +115,8 @@ Runner add_transcribe_command(CLI::App& app) {
       to.delay_ms = o->delay_ms;
       to.max_new_tokens = o->max_new_tokens;
       to.verify_tokens = o->verify_tokens;
+      to.replay_tokens = replay;
+      to.replay_offset = o->replay_offset;
       StageDump dump;
       if (!o->dump_dir.empty()) to.dump = &dump;
       const bool bar = !o->no_progress && isatty(STDERR_FILENO) && audio.duration_s() > 20.0;

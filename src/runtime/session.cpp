@@ -163,6 +163,8 @@ Transcript Model::transcribe(std::span<const float> audio, const TranscribeOptio
   so.on_token = o.on_token;
   so.dump = o.dump;
   so.force_tokens = o.force_tokens;
+  so.replay_tokens = o.replay_tokens;
+  so.replay_offset = o.replay_offset;
   so.verify_tokens = o.verify_tokens;
   so.prefix_cache = o.prefix_cache;
   const auto t0 = Clock::now();

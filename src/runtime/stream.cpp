@@ -37,6 +37,14 @@ Stream::Stream(const Model::Impl& m, const SessionOptions& o, TokenSink sink, bo
   for (const int t : o.force_tokens)
     if (t < 0 || t >= cfg_.vocab_size)
       throw Error(Status::invalid_argument, "forced token id " + std::to_string(t) + " outside the vocabulary");
+  if (!o.replay_tokens.empty() && !o.force_tokens.empty())
+    throw Error(Status::invalid_argument, "replay_tokens and force_tokens exclude each other");
+  if (o.replay_offset < 0) throw Error(Status::invalid_argument, "replay_offset must be >= 0");
+  for (const int t : o.replay_tokens)
+    if (t < 0 || t >= cfg_.vocab_size)
+      throw Error(Status::invalid_argument, "replayed token id " + std::to_string(t) + " outside the vocabulary");
+  replay_ = o.replay_tokens;
+  if (!replay_.empty()) replay_offset_ = o.replay_offset % static_cast<std::int64_t>(replay_.size());
   delay_tokens_ = delay_tokens_for_ms(delay_ms, s.sampling_rate, s.hop_length, s.samples_per_token());
   ada_ = &m.ada_scales(delay_tokens_);
   spt_ = cfg_.samples_per_token();
@@ -297,8 +305,10 @@ void Stream::add_batched_ms(double ms, bool decoder) {
 // The greedy choice from the logits of `position`, decided now after compute_ms of compute.
 void Stream::emit(const float* logits, std::int64_t position, double compute_ms) {
   if (dump_) dump_->logits.insert(dump_->logits.end(), logits, logits + cfg_.vocab_size);
-  const int id = static_cast<int>(kernels::argmax(logits, cfg_.vocab_size));
+  int id = static_cast<int>(kernels::argmax(logits, cfg_.vocab_size));
   const std::int64_t index = generated_++;
+  if (!replay_.empty())  // measurement only: the recording's choice (the argmax above still ran)
+    id = replay_[static_cast<std::size_t>((replay_offset_ + index) % static_cast<std::int64_t>(replay_.size()))];
   const int outcome = policy_.record(id, index);
   latency_.decided((position + 1) * spt_ + kLookAheadSamples, compute_ms);
   sink_(id);

@@ -152,6 +152,8 @@ class Stream {
   };
   std::deque<Pending> pending_;  // audio embeddings the decoder has not consumed yet
   VerifyPolicy policy_;
+  std::vector<int> replay_;          // SessionOptions::replay_tokens
+  std::int64_t replay_offset_ = 0;
   std::vector<int> rows_;          // the input token of each row of the current pass
   std::int64_t pass_p0_ = 0;       // the first position of the current pass
   std::int64_t generated_ = 0;

@@ -253,6 +253,10 @@ void Scheduler::run_round(std::vector<Turn>& turns) {
       if (t.create) {
         SessionOptions opts = t.options;
         if (opts.verify_tokens == 0) opts.verify_tokens = options_.verify_tokens;
+        if (!options_.replay_tokens.empty()) {  // benchmarks: each session elsewhere in the recording
+          opts.replay_tokens = options_.replay_tokens;
+          opts.replay_offset = 97 * sessions_created_++;
+        }
         opts.on_token = [this, h = &s.handlers_](const Token& tok) {
           ++turn_steps_;
           if (h->on_token) h->on_token(tok);

@@ -106,6 +106,7 @@ struct SchedulerOptions {
   bool batch = true;                       // cross-session batched encoder and decoder
   int max_batch_rows = 0;                  // rows per batched pass (at most, and 0 =, max_batch_rows(model))
   int verify_tokens = 0;                   // SessionOptions::verify_tokens of sessions that leave it 0
+  std::vector<int> replay_tokens;          // ServerOptions::replay_tokens (benchmarks only)
 };
 
 struct SchedulerStats {
@@ -167,6 +168,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   std::size_t rr_ = 0;
   bool stop_ = false;
   std::int64_t turn_steps_ = 0;  // compute thread only: tokens generated in the current round
+  std::int64_t sessions_created_ = 0;  // compute thread only: replay offsets
   std::thread thread_;
   // Stats (guarded by mu_).
   std::int64_t steps_total_ = 0;

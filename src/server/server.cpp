@@ -52,6 +52,7 @@ Server::State::State(std::shared_ptr<const Model> m, ServerOptions o)
   if (const char* b = std::getenv("VRT_BATCH"); b != nullptr && std::string_view(b) == "0") so.batch = false;
   so.quantum_samples = static_cast<std::size_t>(std::max(80, opt.quantum_ms)) * (kModelSampleRateHz / 1000);
   so.verify_tokens = std::clamp(opt.verify_tokens, 0, SessionOptions::kMaxVerifyTokens);
+  so.replay_tokens = opt.replay_tokens;
   scheduler = Scheduler::create(model, so);
 }
 

@@ -4,6 +4,8 @@
 // computed results.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <random>
 #include <set>
 
@@ -135,8 +137,6 @@ TEST_F(VerifyDecoding, MaxNewTokensAndBadKAreHonoured) {
   EXPECT_THROW(model->transcribe(audio, o), Error);
 }
 
-}  // namespace
-}  // namespace vrt
 
 namespace vrt {
 namespace {
@@ -302,6 +302,74 @@ TEST_F(VerifyDecoding, ReplayOfTheTokensCountsTheRuntimesPasses) {
       EXPECT_LE(std::abs(approx.passes - offline.stats.decode_passes), chunks);
     }
   }
+}
+
+}  // namespace
+}  // namespace vrt
+
+// Replay (SessionOptions::replay_tokens, measurement only) on the real tokenizer: each greedy
+// choice is the recording's, so the transcript is the golden stream's (tokens and text from
+// shared/data/reference), and the work (positions, passes) is what the simulation of the same
+// recording predicts (replay_verification with every position available: a batched session fed
+// its whole audio and stepped once). Offline, the same tokens; a recording shorter than the
+// stream is cycled from the offset.
+TEST(Replay, OutputIsTheRecordingAndTheWorkIsTheSimulations) {
+  test::TempDir dir;
+  synth::SynthOptions so;
+  so.preset = "tiny";
+  so.seed = 21;
+  so.tekken_path = test::shared_data("tokenizer/tekken_voxtral_mini_4b_realtime_2602.vocab130072.json");
+  synth::write_checkpoint(dir.file("model"), so);
+  LoadOptions lo;
+  lo.threads = 2;
+  lo.quant.linear = WeightScheme::a8w4;
+  const auto model = Model::load(dir.file("model"), lo);
+  for (const char* id : {"0000", "0001", "0002"}) {
+    const auto golden = nlohmann::json::parse(test::read_text(test::shared_data(std::string("reference/voxtral_realtime_tokens_8297-275156-") + id + ".json")));
+    const auto recorded = golden.at("tokens").get<std::vector<int>>();
+    const auto audio =
+        load_audio_16k_mono(test::shared_data(std::string("audio/librispeech_dev-clean_8297-275156-") + id + ".wav")).samples;
+    for (const int k : {1, 2, 4, 8}) {
+      SCOPED_TRACE(std::string(id) + " k=" + std::to_string(k));
+      SessionOptions o;
+      o.verify_tokens = k;
+      o.batched = true;
+      o.replay_tokens = recorded;
+      const auto session = model->new_session(o);
+      session->feed(audio);
+      session->end_audio();
+      Session* one[] = {session.get()};
+      model->step(one);
+      const Transcript t = session->finish();
+      EXPECT_EQ(test::token_ids(t), recorded);  // the clip's positions are the recording's
+      EXPECT_EQ(t.text, " " + golden.at("text").get<std::string>());
+      const VerificationReplay r = replay_verification(model->tokenizer(), recorded, k, 0, /*chunk=*/0);
+      EXPECT_EQ(t.stats.decode_steps, r.positions);
+      EXPECT_EQ(t.stats.decode_passes, r.passes);
+
+      TranscribeOptions to;
+      to.verify_tokens = k;
+      to.replay_tokens = recorded;
+      EXPECT_EQ(test::token_ids(model->transcribe(audio, to)), recorded);
+    }
+  }
+  // Cycled from an offset: 11 s of audio, 149 generated positions, over a 56-token recording.
+  const auto recorded =
+      nlohmann::json::parse(test::read_text(test::shared_data("reference/voxtral_realtime_tokens_8297-275156-0000.json"))).at("tokens").get<std::vector<int>>();
+  TranscribeOptions to;
+  to.replay_tokens = recorded;
+  to.replay_offset = 60;  // = 4 (mod 56)
+  const auto ids = test::token_ids(model->transcribe(load_audio_16k_mono(test::shared_data("audio/jfk.wav")).samples, to));
+  // 32 silent + 138 (176000 samples, to whole tokens of 1280) + 17 end positions, less the
+  // first 38 (the prompt's last position gives the first token)
+  ASSERT_EQ(ids.size(), 149u);
+  for (std::size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], recorded[(i + 4) % recorded.size()]) << i;
+  // Bad replays are refused.
+  to.replay_tokens = {32, static_cast<int>(model->config().vocab_size)};
+  EXPECT_THROW(model->transcribe({}, to), Error);
+  to.replay_tokens = {32};
+  to.force_tokens = {32};
+  EXPECT_THROW(model->transcribe({}, to), Error);
 }
 
 }  // namespace

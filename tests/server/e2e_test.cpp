@@ -318,6 +318,28 @@ TEST_F(ServerE2E, QuantumMustBeWholeDecoderPositions) {
   EXPECT_NE(out.find("--quantum-ms: Value 0 not in range"), std::string::npos) << out;
 }
 
+// Replay (measurement only) needs --bench; with it, session n replays the recording from
+// offset 97 n: on the real tokenizer, the first upload of the recording's own clip is the golden
+// transcript, the second the recording from token 97 mod 56 = 41 (as `transcribe` replays it).
+TEST_F(ServerE2E, ReplayOnlyInBenchModeEachSessionElsewhere) {
+  const std::string rec = test::shared_data("reference/voxtral_realtime_tokens_8297-275156-0000.json");
+  std::string out;
+  EXPECT_NE(test::run_command(bin("voxtral-rt") + " serve -m " + model() + " --replay " + rec, &out), 0);
+  EXPECT_NE(out.find("needs --bench"), std::string::npos) << out;
+  const std::string real = dir_->file("tiny-real-tokenizer");
+  ASSERT_EQ(test::run_command(bin("voxtral-rt-synth") + " -q --config tiny --seed 21 --tekken " +
+                                  test::shared_data("tokenizer/tekken_voxtral_mini_4b_realtime_2602.vocab130072.json") +
+                                  " -o " + real, &out), 0) << out;
+  ServerProcess s(real, "-t 1 --bench --replay " + rec, log());
+  const std::string url = " -F response_format=text " + s.http("/v1/audio/transcriptions");
+  const auto golden = json::parse(test::read_text(rec));
+  EXPECT_EQ(curl("-F file=@" + clip(kClipA) + url), golden["text"].get<std::string>() + "\n");
+  ASSERT_EQ(test::run_command("(" + bin("voxtral-rt") + " transcribe -m " + real + " --replay " + rec +
+                                  " --replay-offset 41 " + clip(kClipA) + " 2>/dev/null) >" + dir_->file("offset41.txt"),
+                              &out), 0) << out;
+  EXPECT_EQ(curl("-F file=@" + clip(kClipA) + url), test::read_text(dir_->file("offset41.txt")));
+}
+
 // Positions verified per shared pass change how many passes run, never the transcript: one
 // position per pass and the largest block both equal the offline transcripts (the default, 8,
 // is covered by the tests above); out-of-range values are refused before loading.
