@@ -9,6 +9,12 @@ vrt_session_lag_seconds (queued, unprocessed audio), scraped every 0.25 s, never
 
   bench/server/bench_streams.py --url http://127.0.0.1:8000 --wav CLIP.wav [--max-k 64] [--key K]
       [--levels 1,2,4]   (run exactly these K; steps_per_s is the server's decoder steps/s, all streams)
+
+Each level also reports every stream's lag percentiles (p50, p95, max over the 0.25 s samples)
+and where the server's time went during the level, from its /metrics counters: the share of
+wall time per compute stage (mel, encoder, its attention, decoder passes, their attention, the
+rest of the compute thread's rounds, idle), the network threads' CPU time per wall second, and
+the decoder's positions and rows per pass (verification on real speech: `serve --bench --replay`).
 (bench/server/run.sh starts a server on a synthetic model and runs this.)
 """
 import argparse
@@ -62,28 +68,71 @@ async def one(args, audio, stats, paced=True):
 
 
 def scrape(url, key):
+    """Per-session lags {id: s}, decoder steps/s, and the counters of the stage shares."""
     req = urllib.request.Request(url + "/metrics", headers={"Authorization": "Bearer " + key} if key else {})
     text = urllib.request.urlopen(req, timeout=5).read().decode()
-    lags, steps = [], 0.0
+    lags, steps, counters = {}, 0.0, {}
     for line in text.splitlines():
-        if line.startswith("vrt_session_lag_seconds{"):
-            lags.append(float(line.split()[-1]))
-        if line.startswith("vrt_decoder_steps_per_second "):
-            steps = float(line.split()[-1])
-    return max(lags, default=0.0), steps
+        if line.startswith("#") or not line.strip():
+            continue
+        name, value = line.rsplit(" ", 1)
+        if name.startswith("vrt_session_lag_seconds{"):
+            lags[name.split('session="', 1)[1].rsplit('"', 1)[0]] = float(value)
+        elif name == "vrt_decoder_steps_per_second":
+            steps = float(value)
+        elif name.startswith("vrt_stage_seconds_total{"):
+            counters[name.split('stage="', 1)[1].split('"', 1)[0]] = float(value)
+        elif name in ("vrt_compute_seconds_total", "vrt_io_cpu_seconds_total", "vrt_decoder_passes_total",
+                      "vrt_decoder_rows_total", "vrt_decoder_steps_total"):
+            counters[name] = float(value)
+    return lags, steps, counters
+
+
+def percentile(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(q / 100 * (len(v) - 1))))] if v else 0.0
+
+
+def shares(c0, c1, wall):
+    """Where the level's wall time went, from two scrapes of the counters."""
+    d = {k: c1.get(k, 0.0) - c0.get(k, 0.0) for k in c1}
+    enc, enc_att = d.get("encoder", 0.0), d.get("encoder_attention", 0.0)
+    dec, dec_att = d.get("decoder", 0.0), d.get("decoder_attention", 0.0)
+    compute = d.get("vrt_compute_seconds_total", 0.0)
+    staged = d.get("mel", 0.0) + enc + dec
+    out = {"mel": d.get("mel", 0.0), "encoder": enc - enc_att, "encoder_attention": enc_att,
+           "decoder": dec - dec_att, "decoder_attention": dec_att, "other_compute": max(0.0, compute - staged),
+           "idle": max(0.0, wall - compute)}
+    r = {k: round(v / wall, 3) for k, v in out.items()}
+    r["io_cpu_per_s"] = round(d.get("vrt_io_cpu_seconds_total", 0.0) / wall, 3)
+    passes = d.get("vrt_decoder_passes_total", 0.0)
+    if passes > 0:
+        r["positions_per_pass"] = round(d.get("vrt_decoder_steps_total", 0.0) / passes, 2)
+        r["rows_per_pass"] = round(d.get("vrt_decoder_rows_total", 0.0) / passes, 2)
+    return r
 
 
 async def level(args, k, audio):
     finals, max_lag, max_steps = [], 0.0, 0.0
+    samples = {}  # session id -> lag samples
+    _, _, c0 = await asyncio.to_thread(scrape, args.url, args.key)
+    t0 = time.monotonic()
     tasks = asyncio.gather(*[one(args, audio, finals) for _ in range(k)], return_exceptions=True)
     while not tasks.done():
-        lag, steps = await asyncio.to_thread(scrape, args.url, args.key)
-        max_lag, max_steps = max(max_lag, lag), max(max_steps, steps)
+        lags, steps, _ = await asyncio.to_thread(scrape, args.url, args.key)
+        for sid, lag in lags.items():
+            samples.setdefault(sid, []).append(lag)
+        max_lag, max_steps = max([max_lag] + list(lags.values())), max(max_steps, steps)
         await asyncio.sleep(0.25)
+    _, _, c1 = await asyncio.to_thread(scrape, args.url, args.key)
+    wall = time.monotonic() - t0
     errors = [r for r in tasks.result() if isinstance(r, Exception)]
     ok = not errors and len(finals) == k and max_lag <= args.max_lag_s and max(finals) <= args.max_final_s
+    per_stream = [{"p50": round(percentile(v, 50), 3), "p95": round(percentile(v, 95), 3), "max": round(max(v), 3)}
+                  for v in samples.values()]
     return {"k": k, "ok": ok, "max_lag_s": round(max_lag, 3), "max_final_s": round(max(finals, default=-1), 3),
-            "steps_per_s": round(max_steps, 1), "errors": [repr(e) for e in errors][:3]}
+            "steps_per_s": round(max_steps, 1), "lag_s_per_stream": per_stream, "time_shares": shares(c0, c1, wall),
+            "errors": [repr(e) for e in errors][:3]}
 
 
 async def main():

@@ -134,6 +134,18 @@ struct StageDump {
   std::vector<float> logits;   // [steps, vocab], one row per generated token
 };
 
+// Compute time on one model since it was loaded, all sessions and batches, by stage
+// (Model::compute_times; `serve` reports it in /metrics).
+struct ComputeTimes {
+  double mel_s = 0;                 // log-mel front end
+  double encoder_s = 0;             // encoder and adapter, attention included
+  double encoder_attention_s = 0;   //   of which attention (RoPE, KV store, attend)
+  double decoder_s = 0;             // decoder passes (the prompt's too) incl. the head
+  double decoder_attention_s = 0;   //   of which attention
+  std::int64_t decoder_passes = 0;  // decoder passes past the prompt (a batched pass counts once)
+  std::int64_t decoder_rows = 0;    // rows those passes computed, rejected verification rows included
+};
+
 struct TranscribeOptions {
   int delay_ms = 0;                   // 0 = tekken.json's transcription_delay_ms (480)
   std::int64_t max_new_tokens = -1;   // cap on generated tokens; -1 = until EOS or end of audio
@@ -167,6 +179,7 @@ class Model : public std::enable_shared_from_this<Model> {
   void save_packed(const std::string& path) const;
   double load_ms() const;
   int threads() const;
+  ComputeTimes compute_times() const;
 
   // Transcribes 16 kHz mono audio. Thread-safe (each call has its own state; calls on one
   // model from several threads share the compute thread pool one at a time).

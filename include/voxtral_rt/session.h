@@ -24,6 +24,7 @@
 //   a->end_audio(); model->step(both); a->finish();
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -105,6 +106,10 @@ class Session {
   // The same for audio at another rate (resampled with soxr, chunk by chunk; the rate must stay
   // the same for the whole stream).
   void feed(std::span<const float> samples, int sample_rate_hz);
+  // A live source's clock: the next `samples_16k` samples (at 16 kHz) to be fed were captured by
+  // `when` (their last sample). Token latency (stream_stats) then counts from capture, so time
+  // the audio waited while the session was busy counts too; without it, from the feed() call.
+  void captured(std::int64_t samples_16k, std::chrono::steady_clock::time_point when);
   // Makes pending text come out without ending the stream: appends the silence that the end
   // of a stream gets (to a whole token, plus delay + 11 tokens), so everything said so far is
   // decided (all positions but the last silent one, whose final mel frame needs 40 samples of

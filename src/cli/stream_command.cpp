@@ -172,20 +172,36 @@ Runner add_stream_command(CLI::App& app) {
     }
     StdinAudio in(*o);
     const auto t0 = std::chrono::steady_clock::now();
-    double fed_s = 0;
+    std::int64_t fed = 0;  // input samples fed (at the input's rate)
     const std::size_t interval = static_cast<std::size_t>(o->interval_ms) * 16;
     bool open = !mic;
     while (open && !g_interrupted) {
       open = in.read(buf);
       const int rate = in.rate();
       const std::size_t want = interval * static_cast<std::size_t>(rate) / 16000;
+      auto at = [&](std::int64_t samples) {
+        return t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(samples) / rate));
+      };
       while (buf.size() >= want || (!open && !buf.empty())) {
-        const std::size_t n = std::min(want, buf.size());
-        if (o->realtime) {  // wait until this audio would have arrived live
-          fed_s += static_cast<double>(n) / rate;
-          std::this_thread::sleep_until(t0 + std::chrono::duration<double>(fed_s));
+        std::size_t n = std::min(want, buf.size());
+        if (o->realtime) {
+          // A live source: this interval exists once captured. When the session fell behind,
+          // everything captured by now goes in at once (as a microphone queue would deliver it),
+          // each interval with its capture time, so latencies include the time it waited.
+          std::this_thread::sleep_until(at(fed + static_cast<std::int64_t>(n)));
+          const double behind_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          const auto captured = static_cast<std::size_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(behind_s * rate) - fed));
+          while (open && buf.size() < captured) open = in.read(buf);
+          while (n + want <= std::min(captured, buf.size())) n += want;
+          for (std::size_t k = 0; k < n; k += want) {
+            const std::size_t piece = std::min(want, n - k);
+            session->captured(static_cast<std::int64_t>(piece * 16000 / static_cast<std::size_t>(rate)),
+                              at(fed + static_cast<std::int64_t>(k + piece)));
+          }
         }
         session->feed({buf.data(), n}, rate);
+        fed += static_cast<std::int64_t>(n);
         buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         if (g_interrupted) break;
       }

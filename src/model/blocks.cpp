@@ -1,5 +1,6 @@
 #include "model/blocks.h"
 
+#include <chrono>
 #include <cstring>
 
 namespace vrt {
@@ -24,6 +25,7 @@ void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
   kernels::linear(n, m, dim, w.wq, w.bq, s.q.data(), qd, pool);
   kernels::linear(n, m, dim, w.wk, nullptr, s.k.data(), kvd, pool);
   kernels::linear(n, m, dim, w.wv, w.bv, s.v.data(), kvd, pool);
+  const auto t0 = std::chrono::steady_clock::now();
   std::int64_t r0 = 0;  // the segment's first row in the batch
   for (const auto& seg : segments) {
     KvCache& cache = *seg.cache;
@@ -37,6 +39,7 @@ void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim,
     attend(s.q.data() + r0 * qd, seg.rows, seg.p0, cache, shape, s.att.data() + r0 * qd, pool);
     r0 += seg.rows;
   }
+  s.attention_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   kernels::linear(s.att.data(), m, qd, w.wo, w.bo, s.proj.data(), dim, pool);
   for (std::int64_t i = 0; i < m * dim; ++i) x[i] += s.proj[static_cast<std::size_t>(i)];
 }

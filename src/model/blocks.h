@@ -36,6 +36,7 @@ struct FeedForwardWeights {
 // Reusable buffers for one forward call (sized on first use).
 struct BlockScratch {
   std::vector<float> q, k, v, att, proj, gate, up;
+  std::int64_t attention_ns = 0;  // time in RoPE, the KV store and attend (stage statistics)
 };
 
 void attention_block(const float* n, float* x, std::int64_t m, std::int64_t dim, std::int64_t p0,

@@ -60,6 +60,7 @@ void Decoder::forward_segments(std::span<const DecoderSegment> segments, float* 
     feed_forward_block(nrm.data(), x, m, d, c.hidden_dim, {L.w1, L.w2, L.w3}, scratch, pool);
   }
   for (const auto& seg : segments) seg.state->next_pos += seg.rows;
+  attention_ns_.fetch_add(scratch.attention_ns, std::memory_order_relaxed);
 }
 
 void Decoder::logits(const float* h, std::int64_t m, float* out, ThreadPool* pool) const {

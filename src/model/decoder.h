@@ -5,6 +5,7 @@
 // the token embedding of the previous token, one row per position.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -51,8 +52,11 @@ class Decoder {
   // Final norm and head for m hidden rows: logits [m, vocab] (each row's values do not depend
   // on m: see kernels::matmul for m <= 16, quant.h for packed heads).
   void logits(const float* h, std::int64_t m, float* out, ThreadPool* pool) const;
+  // Time spent in attention (RoPE, KV store, attend) by every forward call so far.
+  std::int64_t attention_ns() const { return attention_ns_.load(std::memory_order_relaxed); }
 
  private:
+  mutable std::atomic<std::int64_t> attention_ns_{0};
   const ModelConfig& config_;
   const ModelWeights& w_;
   std::int64_t max_block_;

@@ -114,6 +114,7 @@ void Encoder::forward_segments(std::span<const EncoderSegment> segments, std::ve
   }
   kernels::rms_norm(x.data(), n, d, w_.encoder_norm.data(), eps, out.data());
   for (const auto& seg : segments) seg.state->next_frame += seg.t_mel / 2;
+  attention_ns_.fetch_add(scratch.attention_ns, std::memory_order_relaxed);
 }
 
 void Encoder::adapter(const float* enc, std::int64_t n_tokens, std::vector<float>& out, ThreadPool* pool) const {

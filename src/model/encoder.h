@@ -9,6 +9,7 @@
 //   adapter: 4 consecutive frames stacked [T/8, 5120] -> Linear -> GELU -> Linear [T/8, 3072]
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -55,10 +56,13 @@ class Encoder {
   // compute bitwise the same in any batch (quant.h), so any chunking and any stacking of
   // streams gives the same encoder output. Float matmuls change tiling above 16 rows.
   bool rows_batch_independent() const;
+  // Time spent in attention (RoPE, KV store, attend) by every forward call so far.
+  std::int64_t attention_ns() const { return attention_ns_.load(std::memory_order_relaxed); }
   // enc: [downsample * n_tokens, dim] -> out [n_tokens, decoder dim].
   void adapter(const float* enc, std::int64_t n_tokens, std::vector<float>& out, ThreadPool* pool) const;
 
  private:
+  mutable std::atomic<std::int64_t> attention_ns_{0};
   const ModelConfig& config_;
   const ModelWeights& w_;
   std::int64_t max_chunk_;

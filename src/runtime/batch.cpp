@@ -105,6 +105,9 @@ std::int64_t decode_batch(const Model::Impl& m, const std::vector<Stream*>& s, s
     logits.resize(static_cast<std::size_t>(total * vocab));
     m.decoder->logits(x.data(), total, logits.data(), &m.pool);
     const double pass_ms = ms_since(t);
+    Model::Impl::add_ms(m.counters.decoder_ns, pass_ms);
+    m.counters.decoder_passes.fetch_add(1, std::memory_order_relaxed);
+    m.counters.decoder_rows.fetch_add(total, std::memory_order_relaxed);
     r = 0;
     for (std::size_t j = 0; j < n; ++j) {
       if (rows[j] == 0) continue;

@@ -77,6 +77,20 @@ const Tokenizer& Model::tokenizer() const { return impl_->tokenizer(); }
 const std::string& Model::directory() const { return impl_->path; }
 double Model::load_ms() const { return impl_->load_ms; }
 int Model::threads() const { return impl_->pool.size(); }
+
+ComputeTimes Model::compute_times() const {
+  const auto& c = impl_->counters;
+  auto s = [](std::int64_t ns) { return static_cast<double>(ns) * 1e-9; };
+  ComputeTimes t;
+  t.mel_s = s(c.mel_ns.load());
+  t.encoder_s = s(c.encoder_ns.load());
+  t.encoder_attention_s = s(impl_->encoder->attention_ns());
+  t.decoder_s = s(c.decoder_ns.load());
+  t.decoder_attention_s = s(impl_->decoder->attention_ns());
+  t.decoder_passes = c.decoder_passes.load();
+  t.decoder_rows = c.decoder_rows.load();
+  return t;
+}
 const QuantOptions& Model::quant() const { return impl_->quant; }
 KvCacheType Model::kv_cache() const { return impl_->kv_cache; }
 

@@ -4,6 +4,7 @@
 // states. Immutable after load except for those caches and the pool, each behind a lock.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,14 @@ struct Model::Impl {
   std::optional<Encoder> encoder;
   std::optional<Decoder> decoder;
   double load_ms = 0;
+  // Compute time by stage (Model::compute_times), added by every stream and batch.
+  struct Counters {
+    std::atomic<std::int64_t> mel_ns{0}, encoder_ns{0}, decoder_ns{0}, decoder_passes{0}, decoder_rows{0};
+  };
+  mutable Counters counters;
+  static void add_ms(std::atomic<std::int64_t>& counter, double ms) {
+    counter.fetch_add(static_cast<std::int64_t>(ms * 1e6), std::memory_order_relaxed);
+  }
 
   Impl(const std::string& path, const LoadOptions& options, int threads);
   const ModelConfig& config() const;

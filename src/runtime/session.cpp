@@ -115,6 +115,11 @@ void Session::feed(std::span<const float> samples, int sample_rate_hz) {
   s.resampled.clear();
 }
 
+void Session::captured(std::int64_t samples_16k, std::chrono::steady_clock::time_point when) {
+  if (samples_16k < 0) throw Error(Status::invalid_argument, "captured(): a negative sample count");
+  impl_->stream.captured(samples_16k, when);
+}
+
 void Session::flush() {
   impl_->check_open("flush()");
   impl_->stream.push_silence(impl_->stream.end_padding());

@@ -73,6 +73,7 @@ void Stream::reset() {
   policy_.reset();
   generated_ = 0;
   stream_samples_ = 0;
+  captured_end_ = 0;
   stats_ = {};
   latency_.clear();
   if (dump_) *dump_ = {};
@@ -128,6 +129,11 @@ void Stream::push_silence(std::int64_t n) {
   }
 }
 
+void Stream::captured(std::int64_t n, Clock::time_point t) {
+  captured_end_ = std::max(captured_end_, stream_samples_) + n;
+  if (state_ != StreamState::stopped) latency_.arrived(captured_end_, t);
+}
+
 void Stream::push(std::span<const float> samples) {
   const auto t0 = Clock::now();
   stream_samples_ += static_cast<std::int64_t>(samples.size());
@@ -140,7 +146,7 @@ void Stream::push(std::span<const float> samples) {
   if (!samples.empty()) {
     const auto t = Clock::now();
     mel_.feed(samples, mel_frames_);
-    stats_.mel_ms += ms_since(t);
+    add_mel_ms(ms_since(t));
   }
   if (!batch_encoder_) {
     std::lock_guard<std::mutex> lock(m_.pool_mutex);  // sessions share the compute threads
@@ -154,7 +160,7 @@ void Stream::end() {
   if (state_ != StreamState::stopped) {  // (the padding's positions may stop it too)
     const auto t = Clock::now();
     mel_.finish(mel_frames_);
-    stats_.mel_ms += ms_since(t);
+    add_mel_ms(ms_since(t));
     push({});
   }
   state_ = StreamState::ended;
@@ -195,6 +201,7 @@ void Stream::take_chunk(std::int64_t f, const float* enc, const float* emb, doub
     dump_->adapter.insert(dump_->adapter.end(), emb, emb + n_tokens * cfg_.dim);
   }
   stats_.encoder_ms += enc_ms;
+  Model::Impl::add_ms(m_.counters.encoder_ns, enc_ms);
   const double share = enc_ms / static_cast<double>(n_tokens);
   for (std::int64_t r = 0; r < n_tokens; ++r)
     pending_.push_back({std::vector<float>(emb + r * cfg_.dim, emb + (r + 1) * cfg_.dim), share});
@@ -217,7 +224,7 @@ void Stream::run_decoder(bool alone) {
     if (static_cast<std::int64_t>(pending_.size()) < const_positions_) return;
     const auto t = Clock::now();
     prompt_block(const_positions_);
-    stats_.prefill_ms += ms_since(t);
+    add_prefill_ms(ms_since(t));
   }
   if (dec_.next_pos == const_positions_) {
     if (static_cast<std::int64_t>(pending_.size()) < n_prompt - const_positions_) return;
@@ -227,7 +234,7 @@ void Stream::run_decoder(bool alone) {
     logits_.resize(static_cast<std::size_t>(cfg_.vocab_size));
     m_.decoder->logits(x.data() + (n_prompt - const_positions_ - 1) * cfg_.dim, 1, logits_.data(), &m_.pool);
     emit(logits_.data(), n_prompt - 1, step_compute_ms_ + ms_since(t));
-    stats_.prefill_ms += ms_since(t);
+    add_prefill_ms(ms_since(t));
     stats_.prefill_positions = n_prompt;
   }
   while ((alone || !batched_) && !pending_.empty()) decode_block();
@@ -260,7 +267,21 @@ void Stream::decode_block() {
   logits_.resize(static_cast<std::size_t>(k * cfg_.vocab_size));
   m_.decoder->logits(x.data(), k, logits_.data(), &m_.pool);
   accept_rows(logits_.data(), k, ms_since(t));
-  stats_.decode_ms += ms_since(t);
+  const double ms = ms_since(t);
+  stats_.decode_ms += ms;
+  Model::Impl::add_ms(m_.counters.decoder_ns, ms);
+  m_.counters.decoder_passes.fetch_add(1, std::memory_order_relaxed);
+  m_.counters.decoder_rows.fetch_add(k, std::memory_order_relaxed);
+}
+
+void Stream::add_mel_ms(double ms) {
+  stats_.mel_ms += ms;
+  Model::Impl::add_ms(m_.counters.mel_ns, ms);
+}
+
+void Stream::add_prefill_ms(double ms) {
+  stats_.prefill_ms += ms;
+  Model::Impl::add_ms(m_.counters.decoder_ns, ms);
 }
 
 std::int64_t Stream::rows_wanted() const {

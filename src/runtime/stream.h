@@ -50,6 +50,7 @@ enum class StreamState {
 
 class Stream {
  public:
+  using Clock = std::chrono::steady_clock;
   // Called with each token as it is decided (its greedy id); generation may stop right after.
   using TokenSink = std::function<void(int id)>;
 
@@ -62,6 +63,8 @@ class Stream {
   // Appends samples of the stream (audio or padding) and runs the steps they complete.
   void push(std::span<const float> samples);
   void push_silence(std::int64_t n);
+  // The next n samples pushed were captured by t (Session::captured).
+  void captured(std::int64_t n, Clock::time_point t);
   // Zeros to the next token boundary plus delay + 11 tokens (spec §8.3): what the end of a
   // stream gets, and what flush() inserts.
   std::int64_t end_padding() const;
@@ -115,9 +118,10 @@ class Stream {
   std::vector<float> prompt_block(std::int64_t n);
   void decode_block();
   void emit(const float* logits, std::int64_t position, double compute_ms);
+  // Stage times into the stream's stats and the model's counters.
+  void add_mel_ms(double ms);
+  void add_prefill_ms(double ms);
   void stop();
-
-  using Clock = std::chrono::steady_clock;
 
   const Model::Impl& m_;
   const ModelConfig& cfg_;
@@ -158,6 +162,7 @@ class Stream {
   std::int64_t pass_p0_ = 0;       // the first position of the current pass
   std::int64_t generated_ = 0;
   std::int64_t stream_samples_ = 0;
+  std::int64_t captured_end_ = 0;  // stream samples whose capture time was given (captured())
   double step_compute_ms_ = 0;     // the prompt's encoder shares, for its token's compute time
   TranscribeStats stats_;
   LatencyStats latency_;

@@ -127,6 +127,23 @@ std::string prom_escape(const std::string& s) {
 }
 }  // namespace
 
+void Server::State::register_io_thread() {
+  clockid_t c{};
+  if (pthread_getcpuclockid(pthread_self(), &c) != 0) return;
+  std::lock_guard lk(io_clocks_mu);
+  io_clocks.push_back(c);
+}
+
+double Server::State::io_cpu_s() const {
+  std::lock_guard lk(io_clocks_mu);
+  double s = 0;
+  for (const clockid_t c : io_clocks) {
+    timespec ts{};
+    if (clock_gettime(c, &ts) == 0) s += static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  return s;
+}
+
 std::string Server::State::render_metrics() const {
   const auto s = scheduler->stats();
   std::ostringstream o;
@@ -159,6 +176,22 @@ std::string Server::State::render_metrics() const {
   o << "vrt_rejected_requests_total{reason=\"unauthorized\"} " << metrics.rejected_unauthorized.load() << '\n';
   o << "vrt_rejected_requests_total{reason=\"bad_request\"} " << metrics.rejected_bad_request.load() << '\n';
   o << "vrt_rejected_requests_total{reason=\"too_large\"} " << metrics.rejected_too_large.load() << '\n';
+  // Where compute time goes (attention is part of its encoder / decoder time, shown apart).
+  const ComputeTimes ct = model->compute_times();
+  o << "# HELP vrt_stage_seconds_total Compute time by stage, all sessions (attention is inside encoder and decoder).\n"
+       "# TYPE vrt_stage_seconds_total counter\n";
+  const std::pair<const char*, double> stages[] = {{"mel", ct.mel_s},
+                                                   {"encoder", ct.encoder_s},
+                                                   {"encoder_attention", ct.encoder_attention_s},
+                                                   {"decoder", ct.decoder_s},
+                                                   {"decoder_attention", ct.decoder_attention_s}};
+  for (const auto& [name, v] : stages) o << "vrt_stage_seconds_total{stage=\"" << name << "\"} " << v << '\n';
+  metric("vrt_decoder_passes_total", "counter", "Decoder passes past the prompt (a batched pass counts once).",
+         ct.decoder_passes);
+  metric("vrt_decoder_rows_total", "counter", "Rows computed by those passes, rejected verification rows included.",
+         ct.decoder_rows);
+  metric("vrt_io_cpu_seconds_total", "counter", "CPU time of the network threads (HTTP, WebSocket, event parsing).",
+         io_cpu_s());
   o << "# HELP vrt_session_lag_seconds Audio received but not yet processed, per session.\n"
        "# TYPE vrt_session_lag_seconds gauge\n";
   for (const auto& l : s.lags) o << "vrt_session_lag_seconds{session=\"" << prom_escape(l.id) << "\"} " << l.lag_s << '\n';
@@ -299,7 +332,12 @@ void Server::run() {
   }
   st.do_accept();
   std::vector<std::thread> threads;
-  for (int i = 1; i < std::max(1, st.opt.io_threads); ++i) threads.emplace_back([&] { st.ioc.run(); });
+  for (int i = 1; i < std::max(1, st.opt.io_threads); ++i)
+    threads.emplace_back([&] {
+      st.register_io_thread();
+      st.ioc.run();
+    });
+  st.register_io_thread();
   st.ioc.run();
   for (auto& t : threads) t.join();
   st.scheduler->stop();

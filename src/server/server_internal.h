@@ -1,6 +1,9 @@
 // Internals shared by the listener, the HTTP sessions and the realtime sessions.
 #pragma once
 
+#include <pthread.h>
+#include <time.h>
+
 #include <atomic>
 #include <utility>  // before Asio: its awaitable.hpp uses std::exchange without it
 #include <boost/asio.hpp>
@@ -54,6 +57,11 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   net::thread_pool decode_pool{1};  // audio file decoding, off the I/O threads
   std::shared_ptr<Scheduler> scheduler;
   Metrics metrics;
+  // CPU clocks of the I/O threads (network, protocol parsing, base64), for /metrics.
+  mutable std::mutex io_clocks_mu;
+  std::vector<clockid_t> io_clocks;
+  void register_io_thread();
+  double io_cpu_s() const;
   std::atomic<bool> shutting_down{false};
   std::atomic<bool> draining{false};  // set by drain(); shutting_down follows when it is done
   std::atomic<int> http_jobs{0};

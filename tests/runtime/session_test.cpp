@@ -160,6 +160,27 @@ TEST_P(SessionTest, SessionKeepsTheModelAlive) {
   EXPECT_FALSE(s->finish().tokens.empty());
 }
 
+// Latency counts from the capture time a live source gives (Session::captured): audio that
+// waited 3 s before feed() shows it in every latency; without it, latency counts from feed().
+TEST_P(SessionTest, LatencyCountsFromTheCaptureTime) {
+  const auto a = clip("librispeech_dev-clean_8297-275156-0000.wav");
+  const std::size_t step = 1280;
+  auto late = model_->new_session({});
+  auto prompt = model_->new_session({});
+  const auto three_s_ago = std::chrono::steady_clock::now() - std::chrono::seconds(3);
+  for (std::size_t i = 0; i < a.size(); i += step) {
+    const std::size_t n = std::min(step, a.size() - i);
+    late->captured(static_cast<std::int64_t>(n), three_s_ago);
+    late->feed({a.data() + i, n});
+    prompt->feed({a.data() + i, n});
+  }
+  const auto l = late->stream_stats(), p = prompt->stream_stats();
+  ASSERT_GT(l.tokens, 10);
+  EXPECT_GE(l.latency_p50_ms, 3000.0);
+  EXPECT_LT(p.latency_max_ms, 3000.0);  // the tiny model decides a position in well under 3 s
+  EXPECT_THROW(late->captured(-1, three_s_ago), Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Models, SessionTest,
     ::testing::Values(ModelCase{"real_windows", {}},

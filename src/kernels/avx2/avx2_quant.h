@@ -29,6 +29,10 @@ struct QuantTraits256 : Avx2 {
   static constexpr int kMRMax = 4;
   static constexpr int kNRMax = 2;
   static constexpr std::int64_t kSmallM = 4;
+  // Up to 16 rows (verification passes, streaming encoder steps) the row tiles split the raw
+  // nibbles again from L1 rather than through a scratch panel (m = 5-8: 25-40% faster, no
+  // VNNI, vrt_bench_kernels BM_QPass; 2 ymm x 4 rows of accumulators leave no room for more rows).
+  static constexpr std::int64_t kUnpackM = 16;
   static constexpr int kMRLarge = 4;
   static constexpr int kNRLarge = 1;
   static int nr_small(std::int64_t m) { return m <= 1 ? 2 : 1; }

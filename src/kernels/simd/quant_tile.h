@@ -220,6 +220,15 @@ void unpack_q4_panel(const QuantWeightView& w, i64 b0, int nr, std::uint8_t* pre
   }
 }
 
+template <class T>
+constexpr i64 unpack_above() {
+  if constexpr (requires { T::kUnpackM; }) {
+    return T::kUnpackM;
+  } else {
+    return T::kSmallM;
+  }
+}
+
 // corr[i * groups + g] = -off * (sum of x row i's int8 values over group g): the offset of
 // unsigned (or nibble) weights, exact in int32.
 inline void group_corrections(const QMatmulArgs& a, int off, std::int32_t* corr) {
@@ -245,8 +254,10 @@ void qmatmul_int8_rows(const QMatmulArgs& a, i64 r0, i64 r1) {
   const bool small = a.m <= T::kSmallM;
   const int nr_max = small ? T::nr_small_int8(a.m) : T::kNRLarge;
   const int mr = small ? static_cast<int>(a.m) : T::kMRLarge;
-  // Large m, q4: each panel's nibbles are split once into scratch (reused by every row tile).
-  const bool unpack = !small && w.format == QuantFormat::q4;
+  // Large m, q4: each panel's nibbles are split once into scratch (reused by every row tile);
+  // up to kUnpackM rows (when the traits set it) each tile splits them again from the raw panel
+  // in L1 instead, and the first tile streams it from memory with prefetch.
+  const bool unpack = a.m > unpack_above<T>() && w.format == QuantFormat::q4;
   const i64 corr_floats = (a.m * groups + 15) / 16 * 16;
   const i64 pre_bytes = unpack ? nr_max * (w.cols / 8) * 128 : 0;
   float* scratch = detail::thread_scratch(static_cast<std::size_t>(corr_floats + pre_bytes / 4));
