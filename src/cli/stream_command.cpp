@@ -186,16 +186,19 @@ Runner add_stream_command(CLI::App& app) {
       while (buf.size() >= want || (!open && !buf.empty())) {
         std::size_t n = std::min(want, buf.size());
         if (o->realtime) {
-          // A live source: this interval exists once captured. When the session fell behind,
-          // everything captured by now goes in at once (as a microphone queue would deliver it),
-          // each interval with its capture time, so latencies include the time it waited.
+          // A live source: an interval is fed once its last sample was captured. When the
+          // session fell behind, everything captured by now goes in at once (as a microphone
+          // queue would deliver it). Each 80 ms of it carries its own capture time, so latencies
+          // count from when the speech was captured: the wait for the interval to fill and for
+          // the busy session included.
           std::this_thread::sleep_until(at(fed + static_cast<std::int64_t>(n)));
-          const double behind_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          const auto captured = static_cast<std::size_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(behind_s * rate) - fed));
+          const double now_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          const auto captured = static_cast<std::size_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(now_s * rate) - fed));
           while (open && buf.size() < captured) open = in.read(buf);
           while (n + want <= std::min(captured, buf.size())) n += want;
-          for (std::size_t k = 0; k < n; k += want) {
-            const std::size_t piece = std::min(want, n - k);
+          const std::size_t step = static_cast<std::size_t>(rate) * 80 / 1000;
+          for (std::size_t k = 0; k < n; k += step) {
+            const std::size_t piece = std::min(step, n - k);
             session->captured(static_cast<std::int64_t>(piece * 16000 / static_cast<std::size_t>(rate)),
                               at(fed + static_cast<std::int64_t>(k + piece)));
           }
@@ -216,10 +219,11 @@ Runner add_stream_command(CLI::App& app) {
       const auto s = session->stream_stats();
       std::fprintf(stderr,
                    "stats: audio %.2f s | %lld tokens | latency p50 %.0f ms, p95 %.0f ms, max %.0f ms | "
-                   "compute per step p50 %.1f ms, p95 %.1f ms | total compute %.0f ms | %lld positions in %lld "
-                   "decoder passes\n",
+                   "compute per step p50 %.1f ms, p95 %.1f ms | total compute %.0f ms (mel %.0f, encoder %.0f, "
+                   "prefill %.0f, decoder %.0f) | %lld positions in %lld decoder passes\n",
                    t.stats.audio_s, static_cast<long long>(s.tokens), s.latency_p50_ms, s.latency_p95_ms,
-                   s.latency_max_ms, s.step_p50_ms, s.step_p95_ms, t.stats.total_ms,
+                   s.latency_max_ms, s.step_p50_ms, s.step_p95_ms, t.stats.total_ms, t.stats.mel_ms,
+                   t.stats.encoder_ms, t.stats.prefill_ms, t.stats.decode_ms,
                    static_cast<long long>(t.stats.decode_steps), static_cast<long long>(t.stats.decode_passes));
     }
     return 0;

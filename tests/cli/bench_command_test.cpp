@@ -231,16 +231,21 @@ TEST(BenchCommand, JsonReportHasEveryFieldAndSaneValues) {
   EXPECT_EQ(j["prefill"]["positions"], 39);
   EXPECT_TRUE(positive(j["prefill"]["ms"]));
 
-  ASSERT_EQ(j["offline"].size(), 2u);
+  ASSERT_EQ(j["offline"].size(), 3u);  // --offline-k default: 1, 4, 8
   for (const auto& r : j["offline"]) {
     EXPECT_TRUE(positive(r["real_time_factor"])) << r;
     EXPECT_NEAR(r["audio_s"].get<double>(), 3.58, 0.01);
     EXPECT_GT(r["decode_steps"].get<std::int64_t>(), 0);
     EXPECT_LE(r["decode_passes"].get<std::int64_t>(), r["decode_steps"].get<std::int64_t>());
   }
-  EXPECT_EQ(j["offline"][0]["verify_tokens"], SessionOptions::kDefaultVerifyTokens);  // the default
-  EXPECT_EQ(j["offline"][1]["verify_tokens"], 1);
-  EXPECT_EQ(j["offline"][1]["decode_passes"], j["offline"][1]["decode_steps"]);
+  EXPECT_EQ(j["offline"][0]["verify_tokens"], 1);
+  EXPECT_EQ(j["offline"][0]["decode_passes"], j["offline"][0]["decode_steps"]);
+  EXPECT_EQ(j["offline"][1]["verify_tokens"], SessionOptions::kDefaultVerifyTokens);  // the default
+  EXPECT_EQ(j["offline"][2]["verify_tokens"], 8);
+  for (const auto& r : j["offline"]) {  // the same positions whatever k; no replay unless asked
+    EXPECT_EQ(r["decode_steps"], j["offline"][0]["decode_steps"]);
+    EXPECT_EQ(r["replay"], "");
+  }
   EXPECT_TRUE(positive(j["peak_rss_mb"]));
   EXPECT_GE(j["peak_rss_mb"].get<double>(), j["rss_after_load_mb"].get<double>());
 }
