@@ -137,10 +137,6 @@ TEST_F(VerifyDecoding, MaxNewTokensAndBadKAreHonoured) {
   EXPECT_THROW(model->transcribe(audio, o), Error);
 }
 
-
-namespace vrt {
-namespace {
-
 // The constant prefix computed once per model and delay gives the same tokens as computing it in
 // every session, for every clip, delay and scheme, across resets and interleaved sessions; and
 // it makes a session's start cheaper.
@@ -205,12 +201,6 @@ TEST_F(VerifyDecoding, PrefixCacheSkipsTheSilentStart) {
   EXPECT_EQ(model->transcribe(audio, dumped).stats.cached_positions, 0);
 }
 
-}  // namespace
-}  // namespace vrt
-
-namespace vrt {
-namespace {
-
 // With packed encoder and decoder weights every stage computes each row the same way whatever
 // the batch (the float conv stem runs row-stable), so a live stream fed in any chunks gives the
 // offline logits bitwise, not only the tokens; with fp32 and with f16 KV caches.
@@ -249,11 +239,17 @@ TEST_F(VerifyDecoding, PackedSchemesMakeAnyChunkingBitwiseOffline) {
   }
 }
 
-}  // namespace
-}  // namespace vrt
-
-namespace vrt {
-namespace {
+// A batched session fed its whole audio, ended and stepped once: every position exists before
+// the decoder runs (the simulation's chunk 0).
+Transcript whole_audio_then_step(const Model& model, SessionOptions o, const std::vector<float>& audio) {
+  o.batched = true;
+  const auto session = model.new_session(o);
+  session->feed(audio);
+  session->end_audio();
+  Session* one[] = {session.get()};
+  model.step(one);
+  return session->finish();
+}
 
 // The policy is written once (runtime/verify.h): replaying it on the tokens a session produced
 // (vrt::replay_verification, what `bench` reports) gives exactly the passes the runtime made when
@@ -274,13 +270,7 @@ TEST_F(VerifyDecoding, ReplayOfTheTokensCountsTheRuntimesPasses) {
       SessionOptions so;
       so.verify_tokens = k;
       so.stop_on_eos = true;
-      so.batched = true;
-      const auto session = model->new_session(so);
-      session->feed(audio);
-      session->end_audio();
-      Session* one[] = {session.get()};
-      model->step(one);
-      const Transcript t = session->finish();
+      const Transcript t = whole_audio_then_step(*model, so, audio);
       const auto ids = test::token_ids(t);
       ASSERT_GT(ids.size(), 10u);
       const VerificationReplay r = replay_verification(model->tokenizer(), ids, k, 0, /*chunk=*/0);
@@ -303,9 +293,6 @@ TEST_F(VerifyDecoding, ReplayOfTheTokensCountsTheRuntimesPasses) {
     }
   }
 }
-
-}  // namespace
-}  // namespace vrt
 
 // Replay (SessionOptions::replay_tokens, measurement only) on the real tokenizer: each greedy
 // choice is the recording's, so the transcript is the golden stream's (tokens and text from
@@ -333,14 +320,8 @@ TEST(Replay, OutputIsTheRecordingAndTheWorkIsTheSimulations) {
       SCOPED_TRACE(std::string(id) + " k=" + std::to_string(k));
       SessionOptions o;
       o.verify_tokens = k;
-      o.batched = true;
       o.replay_tokens = recorded;
-      const auto session = model->new_session(o);
-      session->feed(audio);
-      session->end_audio();
-      Session* one[] = {session.get()};
-      model->step(one);
-      const Transcript t = session->finish();
+      const Transcript t = whole_audio_then_step(*model, o, audio);
       EXPECT_EQ(test::token_ids(t), recorded);  // the clip's positions are the recording's
       EXPECT_EQ(t.text, " " + golden.at("text").get<std::string>());
       const VerificationReplay r = replay_verification(model->tokenizer(), recorded, k, 0, /*chunk=*/0);
