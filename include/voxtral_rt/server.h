@@ -26,10 +26,11 @@ struct ServerOptions {
   double max_upload_duration_s = 600;        // decoded audio of one upload
   double max_backlog_s = 10;                 // queued audio per realtime session before reads pause
   int quantum_ms = 640;                      // audio per stream per compute round (a multiple of 80)
-  // Positions a stream may verify per batched decoder pass (SessionOptions::verify_tokens): a
-  // whole 640 ms quantum of positions in one pass (a second weight read per round costs more than
-  // the extra rows).
-  int verify_tokens = 8;
+  // Positions a stream may verify per batched decoder pass (SessionOptions::verify_tokens). 4, as
+  // offline: real speech accepts about 2 positions per pass (2.04 at 4 rows, 2.35 at 8), so 8
+  // rows mostly compute rejected ones (measured under replay, docs/PERFORMANCE.md; 8 had been
+  // chosen on synthetic statistics, where every row is accepted).
+  int verify_tokens = 4;
   std::size_t max_outbound_events = 256;     // unsent events before a non-reading client is closed
   int handshake_timeout_s = 30;
   int idle_timeout_s = 300;                  // WebSocket: no frame (pings are sent at half of it)

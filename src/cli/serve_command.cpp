@@ -65,8 +65,8 @@ Runner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--verify-tokens", o->opt.verify_tokens,
                   "Positions a stream may verify per shared decoder pass (guessing [STREAMING_PAD]; output "
-                  "identical to greedy decoding). 1 = one position per pass; on CPUs without AMX, 4 does better on "
-                  "real speech (docs/PERFORMANCE.md)")
+                  "identical to greedy decoding). 1 = one position per pass; real speech accepts about 2 per pass "
+                  "(docs/PERFORMANCE.md)")
       ->check(CLI::Range(1, SessionOptions::kMaxVerifyTokens))
       ->capture_default_str();
   cmd->add_option("--max-message-kb", o->opt.max_message_bytes, "")->group("")->transform([](std::string s) {

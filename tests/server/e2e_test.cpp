@@ -341,7 +341,7 @@ TEST_F(ServerE2E, ReplayOnlyInBenchModeEachSessionElsewhere) {
 }
 
 // Positions verified per shared pass change how many passes run, never the transcript: one
-// position per pass and the largest block both equal the offline transcripts (the default, 8,
+// position per pass and the largest block both equal the offline transcripts (the default, 4,
 // is covered by the tests above); out-of-range values are refused before loading.
 TEST_F(ServerE2E, VerifyTokensChangeNoTranscript) {
   for (const char* k : {"1", "16"}) {
