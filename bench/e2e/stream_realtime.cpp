@@ -47,13 +47,9 @@ int main(int argc, char** argv) {
       const std::size_t n = std::min(chunk, audio.samples.size() - i);
       const double captured_s = static_cast<double>(i + n) / 16000.0;
       std::this_thread::sleep_until(t0 + std::chrono::duration<double>(captured_s));
-      // Latency from each 80 ms's capture time, not from this (possibly late) feed() call.
-      for (std::size_t k = 0; k < n; k += 1280) {
-        const std::size_t piece = std::min<std::size_t>(1280, n - k);
-        session->captured(static_cast<std::int64_t>(piece),
-                          t0 + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(static_cast<double>(i + k + piece) / 16000.0)));
-      }
+      // Latency from the capture time, not from this (possibly late) feed() call.
+      session->captured(static_cast<std::int64_t>(n),
+                        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(captured_s)));
       session->feed({audio.samples.data() + i, n});
       const double lag_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count() - captured_s * 1000.0;
       lags.push_back(lag_ms);

@@ -14,7 +14,7 @@ Each level also reports every stream's lag percentiles (p50, p95, max over the 0
 and where the server's time went during the level, from its /metrics counters: the share of
 wall time per compute stage (mel, encoder, its attention, decoder passes, their attention, the
 rest of the compute thread's rounds, idle), the network threads' CPU time per wall second, and
-the decoder's positions and rows per pass (verification on real speech: `serve --bench --replay`).
+the tokens decided and rows computed per decoder pass (verification on real speech: `serve --bench --replay`).
 (bench/server/run.sh starts a server on a synthetic model and runs this.)
 """
 import argparse
@@ -107,7 +107,7 @@ def shares(c0, c1, wall):
     r["io_cpu_per_s"] = round(d.get("vrt_io_cpu_seconds_total", 0.0) / wall, 3)
     passes = d.get("vrt_decoder_passes_total", 0.0)
     if passes > 0:
-        r["positions_per_pass"] = round(d.get("vrt_decoder_steps_total", 0.0) / passes, 2)
+        r["tokens_per_pass"] = round(d.get("vrt_decoder_steps_total", 0.0) / passes, 2)
         r["rows_per_pass"] = round(d.get("vrt_decoder_rows_total", 0.0) / passes, 2)
     return r
 

@@ -106,9 +106,10 @@ class Session {
   // The same for audio at another rate (resampled with soxr, chunk by chunk; the rate must stay
   // the same for the whole stream).
   void feed(std::span<const float> samples, int sample_rate_hz);
-  // A live source's clock: the next `samples_16k` samples (at 16 kHz) to be fed were captured by
-  // `when` (their last sample). Token latency (stream_stats) then counts from capture, so time
-  // the audio waited while the session was busy counts too; without it, from the feed() call.
+  // A live source's clock: the next `samples_16k` samples (at 16 kHz) to be fed were captured at
+  // real speed, the last one at `when` (each earlier sample its duration before). Token latency
+  // (stream_stats) then counts from the capture of the last sample each token needs, so time the
+  // audio waited (for the feed, for a busy session) counts too; without it, from the feed() call.
   void captured(std::int64_t samples_16k, std::chrono::steady_clock::time_point when);
   // Makes pending text come out without ending the stream: appends the silence that the end
   // of a stream gets (to a whole token, plus delay + 11 tokens), so everything said so far is

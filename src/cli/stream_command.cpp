@@ -188,20 +188,16 @@ Runner add_stream_command(CLI::App& app) {
         if (o->realtime) {
           // A live source: an interval is fed once its last sample was captured. When the
           // session fell behind, everything captured by now goes in at once (as a microphone
-          // queue would deliver it). Each 80 ms of it carries its own capture time, so latencies
-          // count from when the speech was captured: the wait for the interval to fill and for
-          // the busy session included.
+          // queue would deliver it), with its capture time, so latencies count from when the
+          // speech was captured: the wait for the interval to fill and for the busy session
+          // included.
           std::this_thread::sleep_until(at(fed + static_cast<std::int64_t>(n)));
           const double now_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           const auto captured = static_cast<std::size_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(now_s * rate) - fed));
           while (open && buf.size() < captured) open = in.read(buf);
           while (n + want <= std::min(captured, buf.size())) n += want;
-          const std::size_t step = static_cast<std::size_t>(rate) * 80 / 1000;
-          for (std::size_t k = 0; k < n; k += step) {
-            const std::size_t piece = std::min(step, n - k);
-            session->captured(static_cast<std::int64_t>(piece * 16000 / static_cast<std::size_t>(rate)),
-                              at(fed + static_cast<std::int64_t>(k + piece)));
-          }
+          session->captured(static_cast<std::int64_t>(n * 16000 / static_cast<std::size_t>(rate)),
+                            at(fed + static_cast<std::int64_t>(n)));
         }
         session->feed({buf.data(), n}, rate);
         fed += static_cast<std::int64_t>(n);

@@ -130,8 +130,16 @@ void Stream::push_silence(std::int64_t n) {
 }
 
 void Stream::captured(std::int64_t n, Clock::time_point t) {
-  captured_end_ = std::max(captured_end_, stream_samples_) + n;
-  if (state_ != StreamState::stopped) latency_.arrived(captured_end_, t);
+  const std::int64_t start = std::max(captured_end_, stream_samples_);
+  captured_end_ = start + n;
+  if (state_ == StreamState::stopped) return;
+  // Captured at real speed: the sample a position's token needs last (its end plus the mel
+  // look-ahead) arrived that many samples' duration before t.
+  const double rate = cfg_.encoder.audio.sampling_rate;
+  for (std::int64_t s = (start - kLookAheadSamples) / spt_ * spt_ + spt_ + kLookAheadSamples; s < captured_end_; s += spt_)
+    latency_.arrived(s, t - std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(static_cast<double>(captured_end_ - s) / rate)));
+  latency_.arrived(captured_end_, t);
 }
 
 void Stream::push(std::span<const float> samples) {

@@ -63,7 +63,7 @@ class Stream {
   // Appends samples of the stream (audio or padding) and runs the steps they complete.
   void push(std::span<const float> samples);
   void push_silence(std::int64_t n);
-  // The next n samples pushed were captured by t (Session::captured).
+  // The next n samples pushed were captured at real speed, the last one at t (Session::captured).
   void captured(std::int64_t n, Clock::time_point t);
   // Zeros to the next token boundary plus delay + 11 tokens (spec §8.3): what the end of a
   // stream gets, and what flush() inserts.
